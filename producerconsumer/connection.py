@@ -1,0 +1,427 @@
+"""One producer's websocket session: connect, request, receive, keep alive, reconnect.
+
+Moves bytes and time only: parsing is :mod:`.wire`, storage is :mod:`.store`. Runs as one asyncio
+task per producer (:meth:`ProducerConnection.run`) and never raises out of it except on
+cancellation; everything that goes wrong is classified in one place (:func:`classify`) and shown
+in :meth:`ProducerConnection.status`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import socket
+import ssl
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
+
+from .config import ConsumerConfig, ProducerConfig
+from .store import FrameStore
+from .wire import messages as wire
+
+__all__ = ["Failure", "ProducerConnection", "ProducerStatus", "classify"]
+
+log = logging.getLogger(__name__)
+
+State = Literal["idle", "connecting", "connected", "disconnected", "failed", "stopped"]
+MIN_RETRY_DELAY = 0.1  # floor for sleep_time=0: retry fast, but never spin
+MAX_RETRY_DELAY = 120.0
+REQUEST_TIMEOUT = 30.0  # a request not answered by then may be sent again
+RECENT_ERRORS = 20
+
+
+class PingTimeout(Exception):
+    """No pong within ``ping_timeout`` after ``wait_timeout`` of silence."""
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A classified connection problem: ``kind`` is stable, ``message`` is for people."""
+
+    kind: Literal[
+        "auth",
+        "handshake",
+        "refused",
+        "dns",
+        "timeout",
+        "tls",
+        "too_big",
+        "closed",
+        "silent",
+        "network",
+        "invalid_url",
+    ]
+    message: str
+    fatal: bool = False  # retrying cannot help (a bad URL): the producer is given up
+
+
+def classify(exc: BaseException, producer: ProducerConfig, config: ConsumerConfig) -> Failure:
+    """The one place that decides what an exception means and whether to retry.
+
+    Messages never include the URL's token (``InvalidURI`` would): they are built here.
+    """
+    where = f"{producer.host}:{producer.port}"
+    if isinstance(exc, InvalidStatus):
+        status = exc.response.status_code
+        if status == 403:
+            return Failure(
+                "auth",
+                "authentication failed: the producer refused the ws_token (HTTP 403). Check "
+                "producers[].ws_token against the producer's api_server.ws_token.",
+            )
+        return Failure(
+            "handshake",
+            f"websocket handshake rejected with HTTP {status} by {where}; is it a Freqtrade "
+            "api_server (api_server.enabled: true, a trade or dry-run bot)?",
+        )
+    if isinstance(exc, InvalidURI) or (isinstance(exc, ValueError) and "URI" in str(exc)):
+        return Failure(
+            "invalid_url",
+            f"cannot build a websocket URL from host {producer.host!r} and port {producer.port}",
+            fatal=True,
+        )
+    if isinstance(exc, ConnectionClosed):
+        sent = exc.sent
+        if sent is not None and sent.code == 1009:
+            return Failure(
+                "too_big",
+                f"a message exceeded message_size_limit={config.message_size_limit} MiB and was "
+                "refused (close code 1009); raise message_size_limit (at most 20) or lower "
+                "initial_candle_limit",
+            )
+        rcvd = exc.rcvd
+        if rcvd is not None:
+            reason = f" ({rcvd.reason})" if rcvd.reason else ""
+            return Failure(
+                "closed", f"the producer closed the connection: code {rcvd.code}{reason}"
+            )
+        return Failure("closed", "the connection was lost without a close frame")
+    if isinstance(exc, PingTimeout):
+        return Failure("silent", str(exc))
+    if isinstance(exc, ssl.SSLError):
+        return Failure("tls", f"TLS failure with {where}: {exc}")
+    if isinstance(exc, socket.gaierror):
+        return Failure("dns", f"cannot resolve host {producer.host!r}: {exc.strerror or exc}")
+    if isinstance(exc, ConnectionRefusedError):
+        return Failure(
+            "refused",
+            f"connection refused by {where}; is the producer running, and is "
+            "api_server.listen_port right?",
+        )
+    if isinstance(exc, TimeoutError):
+        return Failure("timeout", f"no websocket handshake with {where} within the open timeout")
+    if isinstance(exc, OSError):
+        return Failure("network", f"network error with {where}: {exc.strerror or exc}")
+    return Failure("network", f"{type(exc).__name__}: {exc}")
+
+
+@dataclass(frozen=True, slots=True)
+class ProducerStatus:
+    """A snapshot of one producer connection, as shown by ``Consumer.status()``."""
+
+    name: str
+    url: str  # token masked
+    state: State
+    ready: bool
+    pairs: int
+    frames: int
+    messages: int
+    bad_messages: int
+    reconnects: int
+    connected_since: datetime | None
+    last_message: datetime | None
+    latency_ms: float | None
+    last_error: str | None
+    error_kind: str | None
+    recent_errors: tuple[str, ...]
+
+    @property
+    def connected(self) -> bool:
+        return self.state == "connected"
+
+    @property
+    def stale(self) -> bool:
+        """Frames are held but the producer is not connected: they may be out of date."""
+        return self.frames > 0 and not self.connected
+
+    def __repr__(self) -> str:
+        last = (
+            f"{(datetime.now(UTC) - self.last_message).total_seconds():.1f}s ago"
+            if self.last_message
+            else "never"
+        )
+        error = (
+            f", last_error={self.last_error!r}" if self.last_error and not self.connected else ""
+        )
+        return (
+            f"<ProducerStatus {self.name!r} {self.state}{' (stale)' if self.stale else ''} "
+            f"ready={self.ready} pairs={self.pairs} frames={self.frames} "
+            f"messages={self.messages} bad={self.bad_messages} last_message={last}{error}>"
+        )
+
+
+Notify = Callable[[str, Any], None]
+
+
+class ProducerConnection:
+    """Keeps one producer's frames live in a :class:`FrameStore`.
+
+    ``notify(kind, payload)`` is called on the loop for ``"update"`` (a :class:`FrameUpdate`),
+    ``"whitelist"`` (the pair list), ``"new_candle"`` (a :class:`~.wire.FrameKey`),
+    ``"message"`` (any other parsed message) and ``"status"`` (a :class:`ProducerStatus`).
+    """
+
+    def __init__(
+        self,
+        producer: ProducerConfig,
+        config: ConsumerConfig,
+        store: FrameStore,
+        notify: Notify | None = None,
+    ) -> None:
+        self.producer = producer
+        self.config = config
+        self.store = store
+        self._notify = notify or (lambda kind, payload: None)
+        self.url = wire.build_url(producer.host, producer.port, producer.secure, producer.ws_token)
+        self.safe_url = wire.redact_url(self.url)
+        self.state: State = "idle"
+        self.failure: Failure | None = None
+        self.messages = 0
+        self.bad_messages = 0
+        self.reconnects = 0
+        self.connected_since: datetime | None = None
+        self.last_message: datetime | None = None
+        self.latency: float | None = None
+        self.recent_errors: deque[str] = deque(maxlen=RECENT_ERRORS)
+        self.answered: set[str] = set()  # pairs that got an analyzed_df reply (even empty)
+        self._failures = 0
+        self._sessions = 0
+        self._requests: asyncio.Queue[tuple[int | None, str | None]] | None = None
+        self._pending: dict[str, tuple[int, float]] = {}
+        self._initial_deadline = 0.0
+        self._replied: set[str] = set()
+
+    # --- public
+
+    @property
+    def name(self) -> str:
+        return self.producer.name
+
+    @property
+    def fatal(self) -> Failure | None:
+        """The failure that makes waiting pointless (bad token, unusable URL), if any."""
+        if self.failure and (self.failure.fatal or self.failure.kind == "auth"):
+            return self.failure
+        return None
+
+    @property
+    def ready(self) -> bool:
+        """The whitelist arrived and every whitelisted pair got a frame."""
+        if not self.store.has_whitelist(self.name):
+            return False
+        return all(pair in self.answered for pair in self.store.pairs(self.name))
+
+    def status(self) -> ProducerStatus:
+        return ProducerStatus(
+            name=self.name,
+            url=self.safe_url,
+            state=self.state,
+            ready=self.ready,
+            pairs=len(self.store.pairs(self.name)),
+            frames=len(self.store.keys(self.name)),
+            messages=self.messages,
+            bad_messages=self.bad_messages,
+            reconnects=self.reconnects,
+            connected_since=self.connected_since,
+            last_message=self.last_message,
+            latency_ms=None if self.latency is None else self.latency * 1000,
+            last_error=self.failure.message if self.failure else None,
+            error_kind=self.failure.kind if self.failure else None,
+            recent_errors=tuple(self.recent_errors),
+        )
+
+    def request(self, limit: int | None, pair: str | None) -> None:
+        """Queue an ``analyzed_df`` request (sent once connected; never dropped before that)."""
+        if self._requests is not None:
+            self._requests.put_nowait((limit, pair))
+
+    async def run(self) -> None:
+        """Connect and stay connected until cancelled."""
+        try:
+            while True:
+                delay = self._retry_delay()
+                if delay:
+                    await asyncio.sleep(delay)
+                try:
+                    await self._session()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    self._failed(classify(exc, self.producer, self.config))
+                    if self.failure and self.failure.fatal:
+                        self._set_state("failed")
+                        return
+        finally:
+            if self.state != "failed":
+                self._set_state("stopped")
+
+    # --- session
+
+    async def _session(self) -> None:
+        self._set_state("connecting")
+        async with connect(
+            self.url,
+            max_size=self.config.max_message_bytes,
+            ping_interval=None,  # keepalive is ours: ping only after wait_timeout of silence
+            open_timeout=10,
+            close_timeout=2,
+        ) as ws:
+            self._on_connected()
+            sender = asyncio.create_task(self._send_loop(ws), name=f"pc-send-{self.name}")
+            try:
+                await self._receive_loop(ws)
+            except asyncio.CancelledError:
+                # Stopping: say goodbye with a normal close (1000), not 1011.
+                await ws.close()
+                raise
+            finally:
+                sender.cancel()
+                await asyncio.gather(sender, return_exceptions=True)
+
+    def _on_connected(self) -> None:
+        if self._sessions:
+            self.reconnects += 1
+        self._sessions += 1
+        self.connected_since = datetime.now(UTC)
+        self._requests = asyncio.Queue()
+        self._pending.clear()
+        self._replied.clear()
+        # Every (re)connect re-sends the initial requests, which re-sync every pair.
+        self._initial_deadline = time.monotonic() + REQUEST_TIMEOUT
+        self._set_state("connected")
+        log.info("connected to producer %r at %s", self.name, self.safe_url)
+
+    async def _send_loop(self, ws: ClientConnection) -> None:
+        for request in wire.initial_requests(self.config.initial_candle_limit):
+            await ws.send(request)
+        assert self._requests is not None
+        while True:
+            limit, pair = await self._requests.get()
+            await ws.send(wire.analyzed_df_request(limit, pair))
+            log.info("requested %s candles of %s from %r", limit, pair or "every pair", self.name)
+
+    async def _receive_loop(self, ws: ClientConnection) -> None:
+        wait = self.config.wait_timeout or None  # 0 disables the silence ping
+        while True:
+            try:
+                text = await asyncio.wait_for(ws.recv(), wait)
+            except TimeoutError:
+                await self._ping(ws)
+                continue
+            self._handle(text)
+
+    async def _ping(self, ws: ClientConnection) -> None:
+        started = time.monotonic()
+        pong = await ws.ping()
+        try:
+            await asyncio.wait_for(pong, self.config.ping_timeout or None)
+        except TimeoutError:
+            raise PingTimeout(
+                f"the producer was silent for {self.config.wait_timeout} s and did not answer a "
+                f"ping within {self.config.ping_timeout} s"
+            ) from None
+        self.latency = time.monotonic() - started
+
+    # --- messages
+
+    def _handle(self, text: str | bytes) -> None:
+        self.messages += 1
+        self.last_message = datetime.now(UTC)
+        try:
+            message = wire.parse_message(text, received=self.last_message)
+            if isinstance(message, wire.AnalyzedFrame):
+                self._on_frame(message)
+            elif isinstance(message, wire.Whitelist):
+                pairs = list(message.pairs)
+                if self.store.set_pairs(self.name, pairs):
+                    self._notify("whitelist", (self.name, pairs))
+            elif isinstance(message, wire.NewCandle):
+                self._notify("new_candle", (self.name, message.key))
+            else:
+                if isinstance(message, wire.ProducerException):
+                    log.warning("producer %r answered: %s", self.name, message.text)
+                    self.recent_errors.append(f"producer exception: {message.text}")
+                self._notify("message", (self.name, message))
+        except (wire.ProtocolError, ValueError, TypeError, KeyError, OverflowError) as exc:
+            self.bad_messages += 1
+            reason = (
+                str(exc) if isinstance(exc, wire.ProtocolError) else f"{type(exc).__name__}: {exc}"
+            )
+            self.recent_errors.append(f"bad message: {reason}")
+            log.warning("bad message from producer %r ignored: %s", self.name, reason)
+            self._notify("bad_message", (self.name, reason))
+
+    def _on_frame(self, message: wire.AnalyzedFrame) -> None:
+        pair = message.key.pair
+        update = self.store.apply(self.name, message)
+        self.answered.add(pair)
+        if update.rows > 1:
+            self._replied.add(pair)
+            self._pending.pop(pair, None)
+        if update.request_limit is not None:
+            self._want(pair, update.request_limit)
+        if update.action == "gap":
+            log.warning(
+                "gap in %s from %r: requesting %d candles",
+                message.key,
+                self.name,
+                update.request_limit,
+            )
+        self._notify("update", update)
+
+    def _want(self, pair: str, limit: int) -> None:
+        now = time.monotonic()
+        if pair not in self._replied and now < self._initial_deadline:
+            return  # the initial full request will answer this pair
+        pending = self._pending.get(pair)
+        if pending and pending[0] >= limit and now < pending[1]:
+            return
+        self._pending[pair] = (limit, now + REQUEST_TIMEOUT)
+        self.request(limit, pair)
+
+    # --- state
+
+    def _failed(self, failure: Failure) -> None:
+        healthy = self.state == "connected" and self.store.has_whitelist(self.name)
+        self._failures = 0 if healthy and failure.kind not in ("too_big",) else self._failures + 1
+        self.failure = failure
+        self.recent_errors.append(failure.message)
+        level = (
+            logging.ERROR if failure.kind in ("auth", "invalid_url", "too_big") else logging.WARNING
+        )
+        log.log(level, "producer %r (%s): %s", self.name, self.safe_url, failure.message)
+        self._set_state("disconnected")
+
+    def _retry_delay(self) -> float:
+        if self._failures == 0:
+            return 0.0
+        base = max(float(self.config.sleep_time), MIN_RETRY_DELAY)
+        cap = max(base, MAX_RETRY_DELAY)
+        delay = min(cap, base * 2 ** (self._failures - 1))
+        return delay * random.uniform(0.8, 1.2)
+
+    def _set_state(self, state: State) -> None:
+        if state == "connected":
+            self.failure = None
+        else:
+            self.connected_since = None
+        self.state = state
+        self._notify("status", self.status())

@@ -1,0 +1,533 @@
+"""The public entry to live producer data: :class:`AsyncConsumer` and :class:`Consumer`.
+
+``AsyncConsumer`` runs one connection task per producer on the running asyncio loop.
+``Consumer`` is the blocking facade for scripts and notebooks: it runs an ``AsyncConsumer`` on the
+process-wide background loop thread (:mod:`._loop`), so data stays live while cells block, and no
+event loop is ever nested. Reads (:meth:`~Consumer.get_producer_df`,
+:meth:`~Consumer.get_producer_pairs`) go straight to the thread-safe store.
+
+Events (handlers run on the loop thread; connect with ``consumer.updated += handler``):
+
+* ``updated(update: FrameUpdate)``: an ``analyzed_df`` message was applied (or skipped: see
+  ``update.action``);
+* ``whitelist_changed(producer: str, pairs: list[str])``;
+* ``new_candle(producer: str, key: FrameKey)``;
+* ``status_changed(status: ProducerStatus)``;
+* ``message_received(producer: str, message)``: any other producer message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from html import escape
+from typing import Any, Self
+
+import pandas as pd
+
+from . import _loop
+from .config import ConsumerConfig, load_config
+from .connection import ProducerConnection, ProducerStatus
+from .errors import AuthenticationError, ProducerError, ReadyTimeout
+from .events import Event
+from .store import FrameStore, FrameUpdate
+
+__all__ = ["AsyncConsumer", "Consumer"]
+
+log = logging.getLogger(__name__)
+
+ConfigSource = ConsumerConfig | Mapping[str, Any] | str | os.PathLike[str]
+STOP_TIMEOUT = 5.0
+RECENT_UPDATES = 4096
+
+
+class AsyncConsumer:
+    """Consume Freqtrade producers on the running asyncio loop.
+
+    >>> async with AsyncConsumer(config) as consumer:       # doctest: +SKIP
+    ...     await consumer.wait_ready()
+    ...     frame, last_analyzed = consumer.get_producer_df("BTC/USDT")
+    """
+
+    def __init__(self, config: ConfigSource) -> None:
+        self.config = load_config(config)
+        self.store = FrameStore(self.config.remove_entry_exit_signals)
+        self.connections: dict[str, ProducerConnection] = {
+            producer.name: ProducerConnection(producer, self.config, self.store, self._dispatch)
+            for producer in self.config.producers
+        }
+        self.updated = Event("updated")
+        self.whitelist_changed = Event("whitelist_changed")
+        self.new_candle = Event("new_candle")
+        self.status_changed = Event("status_changed")
+        self.message_received = Event("message_received")
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._changed: asyncio.Event | None = None
+        self._recent: deque[tuple[int, FrameUpdate]] = deque(maxlen=RECENT_UPDATES)
+        self._seq = 0
+        self._stopping = False
+
+    # --- lifecycle
+
+    @property
+    def running(self) -> bool:
+        return bool(self._tasks) and not self._stopping
+
+    async def start(self) -> None:
+        """Start one connection task per producer; returns at once."""
+        if self.running:
+            return
+        if not self.config.enabled:
+            log.warning(
+                "external_message_consumer.enabled is false: a Freqtrade bot with this config "
+                "would not consume; connecting anyway"
+            )
+        self._stopping = False
+        self._changed = asyncio.Event()
+        for name, connection in self.connections.items():
+            self._spawn(name, connection)
+
+    def _spawn(self, name: str, connection: ProducerConnection) -> None:
+        task = asyncio.get_running_loop().create_task(connection.run(), name=f"pc-producer-{name}")
+        self._tasks[name] = task
+        task.add_done_callback(lambda t, n=name, c=connection: self._task_done(n, c, t))
+
+    def _task_done(
+        self, name: str, connection: ProducerConnection, task: asyncio.Task[None]
+    ) -> None:
+        # The loop must never die silently: a crashed connection task is logged and restarted.
+        if self._stopping or task.cancelled():
+            return
+        exc = task.exception()
+        if exc is None:
+            return  # gave up for good (fatal failure); status() says why
+        log.error("connection task of producer %r crashed; restarting it", name, exc_info=exc)
+        connection.recent_errors.append(f"internal error: {type(exc).__name__}: {exc}")
+        asyncio.get_running_loop().call_later(
+            max(1.0, float(self.config.sleep_time)), self._respawn, name, connection
+        )
+
+    def _respawn(self, name: str, connection: ProducerConnection) -> None:
+        if not self._stopping:
+            self._spawn(name, connection)
+
+    async def stop(self) -> None:
+        """Cancel every connection and wait (at most a few seconds) for them to close."""
+        self._stopping = True
+        tasks = list(self._tasks.values())
+        self._tasks.clear()
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            _done, pending = await asyncio.wait(tasks, timeout=STOP_TIMEOUT)
+            if pending:
+                log.warning("%d producer connection(s) did not stop in time", len(pending))
+        self._wake()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    # --- waiting
+
+    async def wait_ready(self, timeout: float | None = 30.0) -> None:
+        """Wait until every producer sent its whitelist and a frame for each whitelisted pair.
+
+        Raises :class:`AuthenticationError` as soon as a producer refuses the token,
+        :class:`ProducerError` if a producer cannot be used at all, and :class:`ReadyTimeout`
+        (naming what each producer is missing) after ``timeout`` seconds.
+        """
+        self._require_running()
+        await self._wait(self.is_ready, timeout, self._ready_timeout)
+
+    async def wait_until(self, predicate: Callable[[], bool], timeout: float | None = 30.0) -> None:
+        """Wait until ``predicate()`` is true; it is checked after every received message."""
+        self._require_running()
+
+        def expired() -> Exception:
+            return TimeoutError(f"condition not met within {timeout} s")
+
+        await self._wait(predicate, timeout, expired, check_fatal=False)
+
+    async def wait_for_update(
+        self,
+        pair: str | None = None,
+        producer_name: str | None = None,
+        timeout: float | None = 30.0,
+    ) -> FrameUpdate:
+        """The next stored update (for ``pair`` / ``producer_name`` if given) after this call."""
+        start = self._seq
+        found: list[FrameUpdate] = []
+
+        def arrived() -> bool:
+            found[:] = _matching(self._recent, start, pair, producer_name)[:1]
+            return bool(found)
+
+        await self.wait_until(arrived, timeout)
+        return found[0]
+
+    async def _wait(
+        self,
+        predicate: Callable[[], bool],
+        timeout: float | None,
+        on_timeout: Callable[[], Exception],
+        check_fatal: bool = True,
+    ) -> None:
+        assert self._changed is not None
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            if check_fatal:
+                self._raise_fatal()
+            if predicate():
+                return
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                raise on_timeout()
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), remaining)
+
+    # --- data
+
+    def get_producer_pairs(self, producer_name: str = "default") -> list[str]:
+        """A copy of the producer's whitelist (``[]`` if none yet), as in Freqtrade."""
+        return self.store.pairs(producer_name)
+
+    def get_producer_df(
+        self,
+        pair: str,
+        timeframe: str | None = None,
+        candle_type: str | None = None,
+        producer_name: str = "default",
+    ) -> tuple[pd.DataFrame, datetime]:
+        """``(copy of the analyzed frame, last_analyzed)`` as Freqtrade's ``get_producer_df``.
+
+        No data gives ``(DataFrame(), 1970-01-01 UTC)``. ``timeframe`` / ``candle_type`` default
+        to what that producer sends.
+        """
+        return self.store.get(producer_name, pair, timeframe, candle_type)
+
+    def status(self) -> dict[str, ProducerStatus]:
+        """Per producer: state, readiness, counts, last message, errors."""
+        return {name: connection.status() for name, connection in self.connections.items()}
+
+    def is_ready(self) -> bool:
+        return all(connection.ready for connection in self.connections.values())
+
+    # --- internals
+
+    def _require_running(self) -> None:
+        if not self._tasks and self._changed is None:
+            raise RuntimeError(
+                "the consumer is not started: call start() (or use it as a context manager)"
+            )
+
+    def _raise_fatal(self) -> None:
+        for connection in self.connections.values():
+            failure = connection.fatal
+            if failure is None:
+                continue
+            if failure.kind == "auth":
+                raise AuthenticationError(connection.name, failure.message)
+            raise ProducerError(connection.name, failure.message)
+
+    def _ready_timeout(self) -> ReadyTimeout:
+        waiting = [c for c in self.connections.values() if not c.ready]
+        lines = [_describe_missing(c) for c in waiting]
+        names = ", ".join(c.name for c in waiting) or "?"
+        return ReadyTimeout(names, "not ready in time:\n  " + "\n  ".join(lines))
+
+    def _dispatch(self, kind: str, payload: Any) -> None:
+        if kind == "update":
+            self._seq += 1
+            self._recent.append((self._seq, payload))
+            self.updated.emit(payload)
+        elif kind == "whitelist":
+            self.whitelist_changed.emit(*payload)
+        elif kind == "new_candle":
+            self.new_candle.emit(*payload)
+        elif kind == "status":
+            self.status_changed.emit(payload)
+        elif kind == "message":
+            self.message_received.emit(*payload)
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._changed is not None:
+            self._changed.set()
+        with self.store.changed:
+            self.store.changed.notify_all()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {_summary(self)}>"
+
+
+def _matching(
+    recent: deque[tuple[int, FrameUpdate]], after: int, pair: str | None, producer: str | None
+) -> list[FrameUpdate]:
+    return [
+        update
+        for seq, update in list(recent)
+        if seq > after
+        and update.stored
+        and (pair is None or update.key.pair == pair)
+        and (producer is None or update.producer == producer)
+    ]
+
+
+def _describe_missing(connection: ProducerConnection) -> str:
+    store, name = connection.store, connection.name
+    error = f"; last error: {connection.failure.message}" if connection.failure else ""
+    if not store.has_whitelist(name):
+        return f"{name}: {connection.state}, no whitelist received yet{error}"
+    pairs = store.pairs(name)
+    missing = [pair for pair in pairs if pair not in connection.answered]
+    shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+    return (
+        f"{name}: {connection.state}, {len(pairs) - len(missing)} of {len(pairs)} pairs synced, "
+        f"missing {shown}{error}"
+    )
+
+
+def _summary(consumer: AsyncConsumer) -> str:
+    parts = []
+    for connection in consumer.connections.values():
+        status = connection.status()
+        parts.append(
+            f"{status.name}@{connection.producer.host}:{connection.producer.port} {status.state}"
+            f"{' ready' if status.ready else ''} pairs={status.pairs} frames={status.frames}"
+        )
+    return "; ".join(parts)
+
+
+class Consumer:
+    """Blocking consumer for scripts and notebooks; data stays live in a background thread.
+
+    >>> with Consumer("config.json") as consumer:          # doctest: +SKIP
+    ...     consumer.wait_ready(timeout=30)
+    ...     frame, last_analyzed = consumer.get_producer_df("BTC/USDT")
+
+    Events are those of :class:`AsyncConsumer` (``updated``, ``whitelist_changed``,
+    ``new_candle``, ``status_changed``, ``message_received``); handlers run on the background
+    thread.
+    """
+
+    def __init__(self, config: ConfigSource) -> None:
+        self._consumer = AsyncConsumer(config)
+        self.config = self._consumer.config
+        self.store = self._consumer.store
+        self.updated = self._consumer.updated
+        self.whitelist_changed = self._consumer.whitelist_changed
+        self.new_candle = self._consumer.new_candle
+        self.status_changed = self._consumer.status_changed
+        self.message_received = self._consumer.message_received
+        self._started = False
+
+    def start(self) -> Self:
+        """Connect in the background; returns at once."""
+        _loop.run_sync(self._consumer.start(), timeout=10)
+        self._started = True
+        return self
+
+    def stop(self) -> None:
+        """Disconnect from every producer (idempotent, bounded in time)."""
+        if self._started:
+            self._started = False
+            _loop.run_sync(self._consumer.stop(), timeout=STOP_TIMEOUT + 2)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._consumer.running
+
+    def wait_ready(self, timeout: float | None = 30.0, progress: bool | None = None) -> None:
+        """Block until every producer sent its whitelist and a frame for each pair.
+
+        Raises :class:`AuthenticationError` at once on a refused token, :class:`ProducerError`
+        if a producer cannot be used, :class:`ReadyTimeout` after ``timeout`` seconds.
+        ``progress`` prints a one-line sync progress to stderr (default: only once a sync has
+        taken more than 2 s).
+        """
+        self._require_started()
+        show = _Progress(self._consumer, progress)
+        try:
+            self._wait(self._consumer.is_ready, timeout, self._consumer._ready_timeout, show)
+        finally:
+            show.done()
+
+    def wait_until(self, predicate: Callable[[], bool], timeout: float | None = 30.0) -> None:
+        """Block until ``predicate()`` is true; it is checked after every received message."""
+        self._require_started()
+
+        def expired() -> Exception:
+            return TimeoutError(f"condition not met within {timeout} s")
+
+        self._wait(predicate, timeout, expired, None, check_fatal=False)
+
+    def wait_for_update(
+        self,
+        pair: str | None = None,
+        producer_name: str | None = None,
+        timeout: float | None = 30.0,
+    ) -> FrameUpdate:
+        """Block until the next stored update (for ``pair`` / ``producer_name`` if given)."""
+        start = self._consumer._seq
+        found: list[FrameUpdate] = []
+
+        def arrived() -> bool:
+            found[:] = _matching(self._consumer._recent, start, pair, producer_name)[:1]
+            return bool(found)
+
+        self.wait_until(arrived, timeout)
+        return found[0]
+
+    def _wait(
+        self,
+        predicate: Callable[[], bool],
+        timeout: float | None,
+        on_timeout: Callable[[], Exception],
+        progress: _Progress | None,
+        check_fatal: bool = True,
+    ) -> None:
+        # Waits in the caller's thread on the store's condition (notified by the loop thread),
+        # so no event loop is entered here: safe in a Jupyter cell, with Run All queued cells.
+        deadline = None if timeout is None else time.monotonic() + timeout
+        condition = self.store.changed
+        while True:
+            if check_fatal:
+                self._consumer._raise_fatal()
+            if predicate():
+                return
+            if progress is not None:
+                progress.update()
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                raise on_timeout()
+            with condition:
+                condition.wait(0.25 if remaining is None else min(remaining, 0.25))
+
+    def get_producer_pairs(self, producer_name: str = "default") -> list[str]:
+        """A copy of the producer's whitelist (``[]`` if none yet), as in Freqtrade."""
+        return self._consumer.get_producer_pairs(producer_name)
+
+    def get_producer_df(
+        self,
+        pair: str,
+        timeframe: str | None = None,
+        candle_type: str | None = None,
+        producer_name: str = "default",
+    ) -> tuple[pd.DataFrame, datetime]:
+        """``(copy of the analyzed frame, last_analyzed)`` as Freqtrade's ``get_producer_df``.
+
+        No data gives ``(DataFrame(), 1970-01-01 UTC)``. ``timeframe`` / ``candle_type`` default
+        to what that producer sends.
+        """
+        return self._consumer.get_producer_df(pair, timeframe, candle_type, producer_name)
+
+    def status(self) -> dict[str, ProducerStatus]:
+        """Per producer: state, readiness, counts, last message time, errors."""
+        return self._consumer.status()
+
+    def is_ready(self) -> bool:
+        return self._consumer.is_ready()
+
+    @property
+    def connections(self) -> dict[str, ProducerConnection]:
+        return self._consumer.connections
+
+    def _require_started(self) -> None:
+        if not self._started:
+            raise RuntimeError(
+                "the consumer is not started: call start() or use `with Consumer(...)`"
+            )
+
+    def __repr__(self) -> str:
+        return f"<Consumer {_summary(self._consumer)}>"
+
+    def _repr_html_(self) -> str:
+        rows = []
+        now = datetime.now(UTC)
+        for status in self.status().values():
+            last = (
+                f"{(now - status.last_message).total_seconds():.0f} s ago"
+                if status.last_message
+                else "never"
+            )
+            state = status.state + (" (stale)" if status.stale else "")
+            error = escape(status.last_error or "") if not status.connected else ""
+            cells = (
+                escape(status.name),
+                escape(status.url),
+                escape(state),
+                "yes" if status.ready else "no",
+                status.pairs,
+                status.frames,
+                status.messages,
+                last,
+                error,
+            )
+            rows.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
+        head = "".join(
+            f"<th>{h}</th>"
+            for h in (
+                "producer",
+                "url",
+                "state",
+                "ready",
+                "pairs",
+                "frames",
+                "messages",
+                "last message",
+                "error",
+            )
+        )
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+class _Progress:
+    """A one-line progress display for long syncs (stderr; works in terminals and notebooks)."""
+
+    DELAY = 2.0
+
+    def __init__(self, consumer: AsyncConsumer, enabled: bool | None) -> None:
+        self.consumer = consumer
+        self.enabled = enabled
+        self.started = time.monotonic()
+        self.shown = False
+        self.last = ""
+
+    def update(self) -> None:
+        if self.enabled is False or (
+            self.enabled is None and time.monotonic() - self.started < self.DELAY
+        ):
+            return
+        parts = []
+        for connection in self.consumer.connections.values():
+            pairs = self.consumer.store.pairs(connection.name)
+            synced = sum(pair in connection.answered for pair in pairs)
+            parts.append(f"{connection.name} {synced}/{len(pairs)} pairs")
+        line = "syncing: " + ", ".join(parts)
+        if line != self.last:
+            sys.stderr.write("\r" + line)
+            sys.stderr.flush()
+            self.last, self.shown = line, True
+
+    def done(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+            sys.stderr.flush()

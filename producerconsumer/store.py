@@ -1,0 +1,253 @@
+"""Frames per producer and ``(pair, timeframe, candle_type)``, with Freqtrade's storage rules.
+
+Rules (Freqtrade's ``DataProvider._add_external_df``, minus its defects):
+
+* an empty frame is ignored;
+* a frame of at least :data:`FULL_FRAME_ROWS` rows replaces what is stored, index labels as sent;
+* a shorter frame is appended: stored rows dated before its first row are kept, it is
+  concatenated after them (so overlapping rows are replaced), the last :data:`MAX_ROWS` rows are
+  kept and the index reset to ``0..n-1``;
+* if its first candle is more than one candle after the last stored one, nothing is stored and
+  :attr:`FrameUpdate.request_limit` says how many candles to ask for (gap + 1, or 1500 from 100 on).
+
+Deviations, on purpose: a short frame for a key with nothing stored yet is stored (Freqtrade
+drops it and re-requests forever when a producer has fewer than 100 candles); gaps of monthly and
+yearly timeframes are counted on the calendar (Freqtrade raises on ``1M``).
+
+Stored frames are never mutated after they are stored: an update builds a new frame and swaps it
+in under a lock, so a reader on any thread sees either the old frame or the new one, whole.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+import pandas as pd
+
+from .timeframes import candles_between
+from .wire.messages import EPOCH, MAX_CANDLES, AnalyzedFrame, FrameKey, ProtocolError
+
+__all__ = ["FULL_FRAME_ROWS", "MAX_ROWS", "FrameStore", "FrameUpdate", "StoredFrame"]
+
+log = logging.getLogger(__name__)
+
+FULL_FRAME_ROWS = 100
+MAX_ROWS = 1500
+SIGNAL_COLUMNS = ("enter_long", "exit_long", "enter_short", "exit_short")
+TAG_COLUMNS = ("enter_tag", "exit_tag")
+
+Action = Literal["replace", "append", "gap", "empty"]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFrame:
+    """One stored frame. ``received`` is the consumer's clock (``time.time()``) at storage."""
+
+    frame: pd.DataFrame = field(repr=False)
+    last_analyzed: datetime
+    received: float
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class FrameUpdate:
+    """What :meth:`FrameStore.apply` did with one ``analyzed_df`` message."""
+
+    producer: str
+    key: FrameKey
+    action: Action
+    rows: int  # rows in the message
+    stored_rows: int  # rows stored for the key afterwards
+    last_analyzed: datetime
+    request_limit: int | None = None  # candles to request from the producer, if any
+
+    @property
+    def stored(self) -> bool:
+        return self.action in ("replace", "append")
+
+
+def remove_entry_exit_signals(frame: pd.DataFrame) -> pd.DataFrame:
+    """Zero the signal columns and blank the tag columns, creating missing ones (as Freqtrade's
+    ``remove_entry_exit_signals`` option does). Modifies and returns ``frame``."""
+    for column in SIGNAL_COLUMNS:
+        frame[column] = 0
+    for column in TAG_COLUMNS:
+        frame[column] = None
+    return frame
+
+
+Listener = Callable[[FrameUpdate], None]
+
+
+class FrameStore:
+    """Thread-safe frames and whitelists of every producer of one consumer."""
+
+    def __init__(self, remove_entry_exit_signals: bool = False) -> None:
+        self.remove_entry_exit_signals = remove_entry_exit_signals
+        self._lock = threading.Lock()
+        self.changed = threading.Condition(self._lock)
+        self._frames: dict[str, dict[FrameKey, StoredFrame]] = {}
+        self._pairs: dict[str, list[str]] = {}
+        self._version = 0
+        self._listeners: list[Listener] = []
+
+    # --- whitelist
+
+    def set_pairs(self, producer: str, pairs: list[str] | tuple[str, ...]) -> bool:
+        """Replace a producer's whitelist; True if it changed (order included)."""
+        new = list(pairs)
+        with self._lock:
+            changed = self._pairs.get(producer) != new
+            self._pairs[producer] = new
+            self._version += 1
+            self.changed.notify_all()
+        return changed
+
+    def pairs(self, producer: str) -> list[str]:
+        """A copy of the producer's whitelist, or ``[]``."""
+        with self._lock:
+            return list(self._pairs.get(producer, ()))
+
+    def has_whitelist(self, producer: str) -> bool:
+        with self._lock:
+            return producer in self._pairs
+
+    # --- frames
+
+    def apply(self, producer: str, message: AnalyzedFrame) -> FrameUpdate:
+        """Store one ``analyzed_df`` message by the rules in the module docstring."""
+        key, frame, last_analyzed = message.key, message.frame, message.last_analyzed
+        rows = len(frame)
+        if frame.empty:
+            return self._done(
+                FrameUpdate(producer, key, "empty", 0, self._rows(producer, key), last_analyzed)
+            )
+        if self.remove_entry_exit_signals:
+            frame = remove_entry_exit_signals(frame)
+        if rows < FULL_FRAME_ROWS and "date" not in frame.columns:
+            raise ProtocolError(
+                f"analyzed_df {key.pair}: a frame of {rows} rows has no 'date' column, "
+                "so it cannot be appended"
+            )
+        with self._lock:
+            update = self._apply_locked(producer, key, frame, last_analyzed)
+            if update.stored:
+                self.changed.notify_all()
+        return self._done(update)
+
+    def _apply_locked(
+        self, producer: str, key: FrameKey, frame: pd.DataFrame, last_analyzed: datetime
+    ) -> FrameUpdate:
+        rows = len(frame)
+        current = self._frames.get(producer, {}).get(key)
+        request: int | None = None
+        if rows >= FULL_FRAME_ROWS or current is None or current.frame.empty:
+            action: Action = "replace"
+            new = frame
+            if current is None and rows == 1:
+                # Most likely a broadcast that overtook the full reply: keep it meanwhile and
+                # ask for the history, which the connection sends unless one is pending.
+                request = MAX_CANDLES
+        else:
+            stored = current.frame
+            gap = candles_between(stored["date"].iloc[-1], frame["date"].iloc[0], key.timeframe)
+            if gap > 1:
+                missing = int(gap) + 1
+                request = missing if missing < FULL_FRAME_ROWS else MAX_CANDLES
+                return FrameUpdate(producer, key, "gap", rows, len(stored), last_analyzed, request)
+            action = "append"
+            new = _append(stored, frame)
+        self._version += 1
+        self._frames.setdefault(producer, {})[key] = StoredFrame(
+            new, last_analyzed, time.time(), self._version
+        )
+        return FrameUpdate(producer, key, action, rows, len(new), last_analyzed, request)
+
+    def entry(self, producer: str, key: FrameKey) -> StoredFrame | None:
+        with self._lock:
+            return self._frames.get(producer, {}).get(key)
+
+    def resolve(
+        self, producer: str, pair: str, timeframe: str | None = None, candle_type: str | None = None
+    ) -> FrameKey | None:
+        """The stored key for ``pair``; a missing timeframe or candle type means "whatever this
+        producer sends" (the most recently updated match if it sends several)."""
+        with self._lock:
+            entries = self._frames.get(producer, {})
+            if timeframe and candle_type:
+                key = FrameKey(pair, timeframe, candle_type)
+                return key if key in entries else None
+            matches = [
+                (stored.version, key)
+                for key, stored in entries.items()
+                if key.pair == pair
+                and (not timeframe or key.timeframe == timeframe)
+                and (not candle_type or key.candle_type == candle_type)
+            ]
+        return max(matches)[1] if matches else None
+
+    def get(
+        self,
+        producer: str,
+        pair: str,
+        timeframe: str | None = None,
+        candle_type: str | None = None,
+    ) -> tuple[pd.DataFrame, datetime]:
+        """``(copy of the frame, last_analyzed)``; ``(empty frame, 1970-01-01 UTC)`` if none."""
+        key = self.resolve(producer, pair, timeframe, candle_type)
+        stored = self.entry(producer, key) if key else None
+        if stored is None:
+            return pd.DataFrame(), EPOCH
+        return stored.frame.copy(), stored.last_analyzed
+
+    def keys(self, producer: str) -> list[FrameKey]:
+        with self._lock:
+            return list(self._frames.get(producer, {}))
+
+    def producers(self) -> list[str]:
+        with self._lock:
+            return sorted(set(self._frames) | set(self._pairs))
+
+    @property
+    def version(self) -> int:
+        """Increases on every stored change; for waiting on updates."""
+        return self._version
+
+    # --- listeners
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call ``listener(update)`` after every :meth:`apply`, on the applying thread."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Listener) -> None:
+        self._listeners.remove(listener)
+
+    def _rows(self, producer: str, key: FrameKey) -> int:
+        stored = self.entry(producer, key)
+        return 0 if stored is None else len(stored.frame)
+
+    def _done(self, update: FrameUpdate) -> FrameUpdate:
+        for listener in list(self._listeners):
+            try:
+                listener(update)
+            except Exception:
+                log.exception("frame listener %r failed", listener)
+        return update
+
+
+def _append(stored: pd.DataFrame, incoming: pd.DataFrame) -> pd.DataFrame:
+    kept = stored[stored["date"] < incoming["date"].iloc[0]]
+    if kept.empty:
+        # Freqtrade stores the incoming frame as sent here: no cap, index labels kept.
+        return incoming
+    if kept["date"].iloc[-1] != incoming["date"].iloc[-1]:
+        kept = pd.concat([kept, incoming])
+    if len(kept) > MAX_ROWS:
+        kept = kept.iloc[-MAX_ROWS:]
+    return kept.reset_index(drop=True)

@@ -1,0 +1,5 @@
+"""``python -m producerconsumer``."""
+
+from .cli import main
+
+raise SystemExit(main())

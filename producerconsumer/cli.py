@@ -1,0 +1,167 @@
+"""Command line: ``producerconsumer demo`` and ``producerconsumer demo-producer``.
+
+Thin on purpose: parse arguments, call the library, print.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import pandas as pd
+
+from .consumer import Consumer
+from .errors import ConfigError, ProducerError
+
+__all__ = ["main"]
+
+DEMO_PAIRS = "BTC/USDT,ETH/USDT,XRP/USDT"
+OHLCV = ("date", "open", "high", "low", "close", "volume")
+
+
+def _pairs(text: str) -> list[str]:
+    pairs = [p.strip() for p in text.split(",") if p.strip()]
+    if not pairs:
+        raise argparse.ArgumentTypeError("give at least one pair, e.g. BTC/USDT,ETH/USDT")
+    return pairs
+
+
+def _add_market_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--pairs", type=_pairs, default=_pairs(DEMO_PAIRS), help="comma-separated pairs"
+    )
+    parser.add_argument("--timeframe", default="5m", help="candle timeframe (default 5m)")
+    parser.add_argument("--candles", type=int, default=1500, help="history per pair (default 1500)")
+    parser.add_argument(
+        "--tick", type=float, default=1.0, help="seconds between new candles (default 1.0)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="synthetic market seed (default 0)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="producerconsumer",
+        description="Freqtrade producer/consumer mode from Python and Jupyter.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log connection events")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser(
+        "demo", help="start a demo producer and a consumer, sync, print a summary and live updates"
+    )
+    _add_market_options(demo)
+    demo.add_argument("--updates", type=int, default=3, help="live updates to show before exiting")
+    demo.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the sync")
+
+    producer = commands.add_parser(
+        "demo-producer", help="serve a Freqtrade-compatible demo producer until stopped"
+    )
+    producer.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
+    producer.add_argument(
+        "--port", type=int, default=8080, help="listen port (default 8080; 0 = any)"
+    )
+    producer.add_argument("--ws-token", required=True, help="the token consumers must send")
+    _add_market_options(producer)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        if args.command == "demo":
+            return _demo(args)
+        return _demo_producer(args)
+    except (ConfigError, ProducerError, TimeoutError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _demo_producer(args: argparse.Namespace) -> int:
+    from .demo import DemoProducer
+
+    producer = DemoProducer(
+        pairs=args.pairs,
+        timeframe=args.timeframe,
+        candles=args.candles,
+        ws_token=args.ws_token,
+        host=args.host,
+        port=args.port,
+        tick=args.tick,
+        seed=args.seed,
+    )
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    with producer:
+        print(
+            f"demo producer serving {producer.url} ({len(args.pairs)} pairs, {args.timeframe})",
+            flush=True,
+        )
+        stop.wait()
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    import secrets
+
+    from .demo import DemoProducer
+
+    producer = DemoProducer(
+        pairs=args.pairs,
+        timeframe=args.timeframe,
+        candles=args.candles,
+        ws_token=secrets.token_urlsafe(16),
+        port=0,
+        tick=args.tick,
+        seed=args.seed,
+    )
+    with producer:
+        print(f"demo producer: {producer.url}")
+        config = {"producers": [producer.producer_config(name="default")]}
+        with Consumer(config) as consumer:
+            consumer.wait_ready(timeout=args.timeout)
+            print(f"synced {len(consumer.get_producer_pairs())} pairs from producer 'default'\n")
+            print(_summary(consumer).to_string(index=False))
+            if args.updates:
+                print(f"\nlive updates (a new {args.timeframe} candle every {args.tick:g} s):")
+            for _ in range(args.updates):
+                update = consumer.wait_for_update(timeout=max(10.0, 5 * args.tick))
+                frame, _ = consumer.get_producer_df(update.key.pair)
+                last = frame.iloc[-1]
+                candle = f"{last['date']:%Y-%m-%d %H:%M}"
+                print(
+                    f"  {update.key.pair:<10} {update.action:<7} candle {candle} "
+                    f"close={last['close']:.2f} rsi={last.get('rsi', float('nan')):.1f} "
+                    f"rows={len(frame)}"
+                )
+            print(f"\n{consumer!r}")
+    return 0
+
+
+def _summary(consumer: Consumer) -> pd.DataFrame:
+    rows = []
+    now = datetime.now(UTC)
+    for pair in consumer.get_producer_pairs():
+        frame, last_analyzed = consumer.get_producer_df(pair)
+        indicators = [c for c in frame.columns if c not in OHLCV]
+        rows.append(
+            {
+                "pair": pair,
+                "rows": len(frame),
+                "last candle": f"{frame['date'].iloc[-1]:%Y-%m-%d %H:%M}" if len(frame) else "-",
+                "last analyzed": f"{(now - last_analyzed).total_seconds():.1f} s ago",
+                "indicator columns": ", ".join(indicators),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,489 @@
+"""Fixtures for the interop tests: Freqtrade 2026.9 run as an oracle in its own virtualenv.
+
+Freqtrade is GPLv3 and pins its own dependency set, so it never enters this process: the
+scripts in ``oracle/`` run in the oracle venv as subprocesses and exchange JSON with the tests
+(``oracle/framejson.py`` moves frames exactly, across pandas versions).
+
+The oracle python is ``$PC_ORACLE_PYTHON``, else ``<repo>/.oracle-venv/bin/python``, else
+``/tmp/oracle/venv/bin/python`` (a developer convenience). Without one the tests are skipped,
+except under CI (``$CI`` set), where they fail: a skipped oracle test proves nothing there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+ORACLE_DIR = Path(__file__).resolve().parent / "oracle"
+REPO = Path(__file__).resolve().parents[2]
+SAMPLES = REPO.parent / "shared" / "reference" / "samples"
+FREQTRADE_VERSION = "2026.9"
+
+sys.path.insert(0, str(ORACLE_DIR))
+import framejson  # noqa: E402  (shared with the oracle scripts)
+
+START_TIMEOUT = 60.0  # first start imports Freqtrade (cold caches on CI)
+COMMAND_TIMEOUT = 30.0
+STOP_TIMEOUT = 15.0
+
+_PROCESSES = pytest.StashKey[list["OracleProcess"]]()
+
+
+# --- locating the oracle
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set: oracle tests must run, not skip)", pytrace=False)
+    pytest.skip(reason)
+
+
+def _candidate_pythons() -> list[tuple[Path, str]]:
+    env = os.environ.get("PC_ORACLE_PYTHON")
+    if env:
+        return [(Path(env), "$PC_ORACLE_PYTHON")]
+    return [
+        (REPO / ".oracle-venv" / "bin" / "python", "<repo>/.oracle-venv"),
+        (Path("/tmp/oracle/venv/bin/python"), "/tmp/oracle/venv (dev convenience)"),
+    ]
+
+
+@pytest.fixture(scope="session")
+def oracle_python() -> Path:
+    """The oracle venv's python, checked to import freqtrade."""
+    candidates = _candidate_pythons()
+    found = [(path, origin) for path, origin in candidates if path.exists()]
+    if not found:
+        tried = ", ".join(f"{path} ({origin})" for path, origin in candidates)
+        _unavailable(
+            f"no Freqtrade oracle python: tried {tried}; run scripts/oracle_venv.sh and "
+            "export PC_ORACLE_PYTHON=<the path it prints>"
+        )
+    path, origin = found[0]
+    try:
+        probe = subprocess.run(
+            [str(path), "-c", "import freqtrade, pandas; print(freqtrade.__version__)"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        _unavailable(f"oracle python {path} ({origin}) does not run: {exc}")
+    if probe.returncode != 0:
+        _unavailable(f"oracle python {path} ({origin}) cannot import freqtrade:\n{probe.stderr}")
+    version = probe.stdout.strip()
+    if version != FREQTRADE_VERSION:
+        _unavailable(
+            f"oracle at {path} has freqtrade {version}, these tests pin {FREQTRADE_VERSION}"
+        )
+    return path
+
+
+# --- running oracle scripts
+
+
+class OracleError(AssertionError):
+    """An oracle script failed, timed out or answered ``ok: false``; the text has its stderr."""
+
+
+class OracleProcess:
+    """One long-running oracle script speaking the ``oracle/lineproto.py`` protocol."""
+
+    def __init__(self, python: Path, script: str, args: Sequence[str], workdir: Path) -> None:
+        self.name = Path(script).stem
+        self.stderr_path = workdir / f"{self.name}-{os.getpid()}-{id(self):x}.stderr"
+        self._stderr = self.stderr_path.open("w", encoding="utf-8")
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(ORACLE_DIR), str(REPO)]),
+            "PYTHONUNBUFFERED": "1",
+        }
+        self._proc = subprocess.Popen(
+            [str(python), str(ORACLE_DIR / script), *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            text=True,
+            encoding="utf-8",
+            env=env,
+            cwd=str(workdir),
+        )
+        self._messages: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, name=f"{self.name}-stdout", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self._proc.stdout is not None
+        for line in self._proc.stdout:
+            if line.startswith("@@ "):
+                self._messages.put(framejson.loads(line[3:]))
+        self._messages.put(None)  # end of output: the process is exiting
+
+    def stderr_tail(self, lines: int = 80) -> str:
+        self._stderr.flush()
+        text = self.stderr_path.read_text(encoding="utf-8", errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+    def _fail(self, what: str) -> OracleError:
+        return OracleError(
+            f"{self.name} (pid {self._proc.pid}, returncode {self._proc.poll()}): {what}\n"
+            f"--- {self.name} stderr (tail) ---\n{self.stderr_tail()}"
+        )
+
+    def next_message(self, timeout: float) -> dict[str, Any]:
+        try:
+            message = self._messages.get(timeout=timeout)
+        except queue.Empty:
+            raise self._fail(f"no message within {timeout} s") from None
+        if message is None:
+            self._messages.put(None)
+            raise self._fail("process exited")
+        return message
+
+    def wait_event(self, event: str, timeout: float = START_TIMEOUT) -> dict[str, Any]:
+        message = self.next_message(timeout)
+        if message.get("event") != event:
+            raise self._fail(f"expected event {event!r}, got {message}")
+        return message
+
+    def request(
+        self, cmd: str, reply_timeout: float = COMMAND_TIMEOUT, **fields: Any
+    ) -> dict[str, Any]:
+        """Send one command and return its reply; raise :class:`OracleError` unless ``ok``."""
+        assert self._proc.stdin is not None
+        try:
+            self._proc.stdin.write(framejson.dumps({"cmd": cmd, **fields}) + "\n")
+            self._proc.stdin.flush()
+        except (BrokenPipeError, OSError) as exc:
+            raise self._fail(f"cannot send {cmd!r}: {exc}") from None
+        reply = self.next_message(reply_timeout)
+        if reply.get("reply") != cmd:
+            raise self._fail(f"expected the reply to {cmd!r}, got {reply}")
+        if not reply.get("ok"):
+            raise self._fail(f"{cmd!r} failed: {reply.get('error')}\n{reply.get('traceback', '')}")
+        return reply
+
+    @property
+    def alive(self) -> bool:
+        return self._proc.poll() is None
+
+    def close(self) -> int:
+        """Ask it to quit, then kill it if needed; always reaped. Returns the exit code."""
+        try:
+            if self.alive:
+                with contextlib.suppress(OracleError):
+                    self.request("quit", reply_timeout=STOP_TIMEOUT)
+                if self._proc.stdin is not None:
+                    self._proc.stdin.close()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self._proc.wait(STOP_TIMEOUT)
+        except (BrokenPipeError, OSError):
+            pass
+        finally:
+            if self._proc.poll() is None:
+                self._proc.kill()
+            returncode = self._proc.wait(STOP_TIMEOUT)
+            self._reader.join(STOP_TIMEOUT)
+            if self._proc.stdout is not None:
+                self._proc.stdout.close()
+            self._stderr.close()
+        return returncode
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Show each oracle process's stderr with a failed test."""
+    report = yield
+    if report.failed:
+        for process in item.stash.get(_PROCESSES, []):
+            report.sections.append((f"{process.name} stderr (tail)", process.stderr_tail()))
+    return report
+
+
+@pytest.fixture
+def oracle_processes(request: pytest.FixtureRequest) -> Iterator[list[OracleProcess]]:
+    processes: list[OracleProcess] = []
+    request.node.stash[_PROCESSES] = processes
+    yield processes
+    for process in reversed(processes):
+        process.close()
+
+
+# --- Freqtrade's producer
+
+
+def frame_to_ms(ts: pd.Timestamp) -> int:
+    return int(pd.Timestamp(ts).value // 1_000_000)  # .value is always ns
+
+
+@dataclass
+class FtProducer:
+    """Freqtrade's real websocket producer (``oracle/ft_producer.py``)."""
+
+    process: OracleProcess
+    host: str
+    port: int
+    token: str
+    workdir: Path
+    timeframe: str
+
+    def url(self, token: str | None = None) -> str:
+        return f"ws://{self.host}:{self.port}/api/v1/message/ws?token={token or self.token}"
+
+    def producer_config(self, name: str = "default", token: str | None = None) -> dict[str, Any]:
+        """A ``producers[]`` entry for a consumer config."""
+        return {"name": name, "host": self.host, "port": self.port, "ws_token": token or self.token}
+
+    def set_frames(self, frames: dict[str, pd.DataFrame]) -> None:
+        dumped = {pair: framejson.dump_frame(df) for pair, df in frames.items()}
+        self.process.request("set_frames", frames=dumped)
+
+    def set_whitelist(self, pairs: list[str]) -> bool:
+        """Returns whether a ``whitelist`` broadcast went out (only when it changed)."""
+        return bool(self.process.request("set_whitelist", pairs=pairs)["broadcast"])
+
+    def broadcast_candle(
+        self, pair: str, rows: pd.DataFrame | None = None, keep: int | None = None
+    ) -> int:
+        """Append ``rows`` (or re-emit the last candle) and broadcast it; returns its date in ms."""
+        reply = self.process.request(
+            "broadcast_candle",
+            pair=pair,
+            rows=None if rows is None else framejson.dump_frame(rows),
+            keep=keep,
+        )
+        return int(reply["last_date_ms"])
+
+    def _file(self, stem: str) -> Path:
+        return self.workdir / f"{stem}-{self.port}-{os.urandom(4).hex()}.json"
+
+    def expected(self, pair: str, limit: int | None = 1500) -> dict[str, Any]:
+        """What Freqtrade's consumer decodes from this producer's ``analyzed_df`` reply:
+        ``{"text": raw message, "key": [...], "frame": framejson}``."""
+        out = self._file("expected")
+        self.process.request("expected", pair=pair, limit=limit, out=str(out))
+        return framejson.read(out)
+
+    def frame(self, pair: str) -> pd.DataFrame:
+        """The analyzed frame as the producer holds it (before any wire encoding)."""
+        out = self._file("frame")
+        self.process.request("frame", pair=pair, out=str(out))
+        return framejson.load_frame(framejson.read(out)["frame"])
+
+
+@pytest.fixture
+def start_ft_producer(
+    oracle_python: Path, oracle_processes: list[OracleProcess], tmp_path: Path
+) -> Callable[..., FtProducer]:
+    def start(token: str = "oracle-token", timeframe: str = "5m", port: int = 0) -> FtProducer:
+        args = ["--token", token, "--timeframe", timeframe, "--port", str(port)]
+        process = OracleProcess(oracle_python, "ft_producer.py", args, tmp_path)
+        oracle_processes.append(process)
+        event = process.wait_event("listening")
+        return FtProducer(process, "127.0.0.1", int(event["port"]), token, tmp_path, timeframe)
+
+    return start
+
+
+# --- Freqtrade's consumer
+
+
+@dataclass
+class FtConsumer:
+    """Freqtrade's real ``ExternalMessageConsumer`` + ``DataProvider`` (``ft_consumer.py``)."""
+
+    process: OracleProcess
+    workdir: Path
+
+    def wait_synced(
+        self,
+        timeout: float = 30.0,
+        pairs: list[str] | None = None,
+        min_last_date: dict[str, pd.Timestamp] | None = None,
+    ) -> dict[str, Any]:
+        """Until it has the whitelist (``pairs`` if given) and a frame for every pair whose last
+        date is at least ``min_last_date[pair]``. Raises with its stderr on timeout."""
+        reply = self.process.request(
+            "wait",
+            reply_timeout=timeout + COMMAND_TIMEOUT,  # it answers at its own deadline
+            timeout=timeout,
+            pairs=pairs,
+            min_last_date_ms={p: frame_to_ms(t) for p, t in (min_last_date or {}).items()},
+        )
+        if not reply["synced"]:
+            raise OracleError(
+                f"Freqtrade's consumer did not sync within {timeout} s (pairs={reply['pairs']}, "
+                f"stores={reply['stores']}, wanted pairs={pairs}, min_last_date={min_last_date})"
+                f"\n--- ft_consumer stderr (tail) ---\n{self.process.stderr_tail()}"
+            )
+        return reply
+
+    def dump(self) -> dict[str, Any]:
+        """``{"pairs": [...], "frames": {pair: {"frame": framejson, "last_analyzed": iso}}}``."""
+        out = self.workdir / f"consumer-{os.urandom(4).hex()}.json"
+        self.process.request("dump", out=str(out))
+        return framejson.read(out)
+
+
+@pytest.fixture
+def start_ft_consumer(
+    oracle_python: Path, oracle_processes: list[OracleProcess], tmp_path: Path
+) -> Callable[..., FtConsumer]:
+    def start(
+        host: str, port: int, token: str, name: str = "default", timeframe: str = "5m"
+    ) -> FtConsumer:
+        args = ["--host", host, "--port", str(port), "--token", token, "--name", name]
+        args += ["--timeframe", timeframe]
+        process = OracleProcess(oracle_python, "ft_consumer.py", args, tmp_path)
+        oracle_processes.append(process)
+        process.wait_event("started")
+        return FtConsumer(process, tmp_path)
+
+    return start
+
+
+# --- Freqtrade's decoder
+
+
+@pytest.fixture
+def ft_decode(oracle_python: Path, tmp_path: Path) -> Callable[..., list[dict[str, Any]]]:
+    """``ft_decode([("message" | "value", text), ...])`` -> Freqtrade's decodes (framejson)."""
+
+    def decode(items: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+        tag = os.urandom(4).hex()
+        source, out = tmp_path / f"decode-in-{tag}.json", tmp_path / f"decode-out-{tag}.json"
+        framejson.write(source, [{"kind": kind, "text": text} for kind, text in items])
+        env = {**os.environ, "PYTHONPATH": str(ORACLE_DIR)}
+        try:
+            done = subprocess.run(
+                [str(oracle_python), str(ORACLE_DIR / "ft_decode.py"), str(source), str(out)],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                env=env,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise OracleError(f"ft_decode.py timed out: {exc.stderr}") from None
+        if done.returncode != 0:
+            raise OracleError(f"ft_decode.py failed ({done.returncode}):\n{done.stderr}")
+        results: list[dict[str, Any]] = framejson.read(out)
+        errors = [r["error"] for r in results if "error" in r]
+        if errors:
+            raise OracleError(f"Freqtrade could not decode: {errors}")
+        return results
+
+    return decode
+
+
+# --- comparing frames across the process (and pandas version) boundary
+
+
+def _harmonize(expected: pd.DataFrame, actual: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Map the two documented pandas 2 <-> 3 differences of a decoded frame (``date`` unit
+    us vs ns, ``str`` vs ``object`` strings) onto ``actual``'s pandas; nothing else."""
+    notes: list[str] = []
+    expected = expected.copy()
+    for column in expected.columns.intersection(actual.columns):
+        want, have = expected[column].dtype, actual[column].dtype
+        if want == have:
+            continue
+        if _datetime_tz(want) is not None and _datetime_tz(want) == _datetime_tz(have):
+            expected[column] = expected[column].dt.as_unit(_datetime_unit(have))
+            notes.append(f"{column}: {want} -> {have}")
+        elif _is_string(want) and _is_string(have):
+            expected[column] = expected[column].astype(have)
+            notes.append(f"{column}: {want} -> {have}")
+    if _is_string(expected.columns.dtype) and _is_string(actual.columns.dtype):
+        expected.columns = expected.columns.astype(actual.columns.dtype)
+    return expected, notes
+
+
+def _datetime_tz(dtype: Any) -> str | None:
+    """``"naive"`` or the zone name for a datetime dtype, ``None`` for anything else."""
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        return str(dtype.tz)
+    return "naive" if getattr(dtype, "kind", None) == "M" else None
+
+
+def _datetime_unit(dtype: Any) -> str:
+    return dtype.unit if isinstance(dtype, pd.DatetimeTZDtype) else np.datetime_data(dtype)[0]
+
+
+def _is_string(dtype: Any) -> bool:
+    return pd.api.types.is_object_dtype(dtype) or isinstance(dtype, pd.StringDtype)
+
+
+def assert_frame_matches(actual: pd.DataFrame, dumped: dict[str, Any], what: str = "frame") -> None:
+    """``actual`` (this process) equals the dumped frame (oracle process) exactly: values,
+    dtypes, index labels and column order. Across pandas major versions only the documented
+    dtype spelling differences are mapped (see :func:`_harmonize`)."""
+    expected = framejson.load_frame(dumped)
+    if dumped["pandas"].split(".")[0] != pd.__version__.split(".")[0]:
+        expected, _ = _harmonize(expected, actual)
+    pd.testing.assert_frame_equal(actual, expected, check_exact=True, check_freq=False, obj=what)
+
+
+# --- test data
+
+
+def make_frame(
+    pair: str,
+    rows: int,
+    timeframe: str = "5m",
+    start: str = "2026-01-01 00:00",
+    seed: int = 0,
+) -> pd.DataFrame:
+    """A deterministic analyzed dataframe with the awkward values an analyzed frame has:
+    NaN warm-up, integral floats (``read_json`` downcasts them), long decimals (``to_json``
+    rounds to 10), tiny values, an all-NaN column, ``""`` tags and 1/NaN signals."""
+    rng = np.random.default_rng([seed, *pair.encode()])
+    dates = pd.date_range(start, periods=rows, freq=pd.Timedelta(timeframe), tz="UTC")
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.003, rows)))
+    open_ = np.concatenate([[close[0]], close[:-1]])
+    spread = np.abs(rng.normal(0, 0.002, rows)) * close
+    frame = pd.DataFrame(
+        {
+            "date": dates,
+            "open": open_,
+            "high": np.maximum(open_, close) + spread,
+            "low": np.minimum(open_, close) - spread,
+            "close": close,
+            "volume": np.round(rng.uniform(0, 50, rows)),  # integral floats
+            "rsi": pd.Series(rng.uniform(0, 100, rows)).where(np.arange(rows) >= 14).to_numpy(),
+            "tiny": rng.uniform(0, 1e-7, rows),
+            "all_nan": np.full(rows, np.nan),
+            "enter_tag": [""] * rows,
+            "enter_long": np.where(rng.uniform(0, 1, rows) > 0.8, 1.0, np.nan),
+            "exit_tag": [""] * rows,
+            "exit_long": np.where(rng.uniform(0, 1, rows) > 0.9, 1.0, np.nan),
+        }
+    )
+    return frame
+
+
+def next_rows(
+    frame: pd.DataFrame, count: int = 1, timeframe: str = "5m", seed: int = 1
+) -> pd.DataFrame:
+    """``count`` new candles after ``frame``'s last one (fresh index 0..count-1)."""
+    last = frame["date"].iloc[-1]
+    rng = np.random.default_rng(seed)
+    new = frame.iloc[-count:].copy().reset_index(drop=True)
+    new["date"] = [last + pd.Timedelta(timeframe) * (i + 1) for i in range(count)]
+    new["close"] = new["close"].to_numpy() * (1 + rng.normal(0, 0.01, count))
+    new["rsi"] = rng.uniform(0, 100, count)
+    new["enter_long"] = 1.0
+    return new

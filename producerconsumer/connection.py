@@ -265,7 +265,8 @@ class ProducerConnection:
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
-                    self._failed(classify(exc, self.producer, self.config))
+                    if self.state != "disconnected":  # not yet reported by the session
+                        self._failed(classify(exc, self.producer, self.config))
                     if self.failure and self.failure.fatal:
                         self._set_state("failed")
                         return
@@ -291,6 +292,12 @@ class ProducerConnection:
             except asyncio.CancelledError:
                 # Stopping: say goodbye with a normal close (1000), not 1011.
                 await ws.close()
+                raise
+            except Exception as exc:
+                # Report at once: the closing handshake below may take close_timeout.
+                self._failed(classify(exc, self.producer, self.config))
+                if isinstance(exc, PingTimeout):
+                    ws.transport.abort()  # a silent peer will not answer a close either
                 raise
             finally:
                 sender.cancel()

@@ -92,9 +92,7 @@ def test_overlapping_reply_replaces_overlap():
     assert stored["date"].is_unique and stored["date"].is_monotonic_increasing
 
 
-@pytest.mark.parametrize(
-    ("missing", "limit"), [(1, 3), (3, 5), (97, 99), (98, 1500), (500, 1500)]
-)
+@pytest.mark.parametrize(("missing", "limit"), [(1, 3), (3, 5), (97, 99), (98, 1500), (500, 1500)])
 def test_gap_is_not_stored_and_requests_gap_plus_one(missing, limit):
     store = FrameStore()
     store.apply("default", message(frame(0, 200)))

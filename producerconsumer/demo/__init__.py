@@ -1,0 +1,389 @@
+"""The embedded demo producer: a Freqtrade wire-compatible producer over a synthetic market.
+
+:class:`DemoProducer` wires three parts together: :mod:`.market` (deterministic OHLCV),
+:mod:`.strategy` (the producer strategy of Freqtrade's producer/consumer docs) and
+:mod:`.server` (Freqtrade's message websocket). A Freqtrade consumer, or this package's own
+consumer, can connect to it exactly as to a real dry-run producer::
+
+    with DemoProducer(pairs=["BTC/USDT", "ETH/USDT"], ws_token="secret") as producer:
+        config = producer.producer_config()   # an entry for external_message_consumer.producers
+        producer.advance()                    # one new candle per pair, broadcast now
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import threading
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import pandas as pd
+
+from .. import _loop
+from ..wire.messages import CANDLE_TYPES, build_url
+from .market import SyntheticMarket
+from .server import FrameSource, ProducerServer
+from .strategy import ProducerStrategy
+
+__all__ = ["DemoProducer", "FrameSource", "ProducerServer", "ProducerStrategy", "SyntheticMarket"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_CALL_TIMEOUT = 60.0
+_WILDCARD_HOSTS = {"", "0.0.0.0", "::"}
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+class DemoProducer:
+    """A Freqtrade-compatible producer serving analyzed frames of a synthetic market.
+
+    ``pairs``/``timeframe``/``candle_type`` make the keys; ``candles`` closed candles per pair
+    exist at start (the last one closed before ``end``, default now); ``seed`` picks the market.
+    ``ws_token`` is one accepted token or several (a random one if omitted). Every ``tick``
+    seconds each pair gets a new candle, broadcast to subscribed consumers; ``tick=None`` or 0
+    means only :meth:`advance` adds candles. At most ``max(keep_candles, candles)`` rows are kept
+    per pair.
+
+    ``with producer:`` serves on the package's background loop (the calling thread may block);
+    ``async with producer:`` serves on the running loop.
+    """
+
+    def __init__(
+        self,
+        pairs: Sequence[str] = ("BTC/USDT", "ETH/USDT"),
+        timeframe: str = "5m",
+        candles: int = 1500,
+        ws_token: str | Sequence[str] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tick: float | None = 1.0,
+        *,
+        seed: int = 0,
+        candle_type: str = "spot",
+        end: datetime | None = None,
+        keep_candles: int = 3000,
+        strategy: ProducerStrategy | None = None,
+    ) -> None:
+        if candle_type not in CANDLE_TYPES:
+            raise ValueError(
+                f"candle_type must be one of {list(CANDLE_TYPES)}, got {candle_type!r}"
+            )
+        if candles < 1:
+            raise ValueError(f"candles must be >= 1, got {candles}")
+        if tick is not None and tick < 0:
+            raise ValueError(f"tick must be >= 0 seconds or None, got {tick}")
+        tokens = [secrets.token_urlsafe(24)] if ws_token is None else ws_token
+        tokens = [tokens] if isinstance(tokens, str) else list(tokens)
+        if not tokens or not all(isinstance(t, str) and t for t in tokens):
+            raise ValueError("ws_token must be a non-empty string or a list of them")
+        self._tokens: list[str] = tokens
+        self.host = host
+        self._requested_port = port
+        self.tick = tick or None
+        self.seed = seed
+        self._timeframe = timeframe
+        self._candle_type = candle_type
+        self.candles = candles
+        self.keep = max(keep_candles, candles)
+        self.market = SyntheticMarket(seed, timeframe)
+        self.strategy = strategy or ProducerStrategy()
+        self._lock = threading.RLock()
+        self._whitelist: list[str] = []
+        self._ohlcv: dict[str, pd.DataFrame] = {}
+        self._analyzed: dict[str, tuple[pd.DataFrame, datetime]] = {}
+        self._last = self.market.last_closed(end)
+        self._server: ProducerServer | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ticker: asyncio.Task[None] | None = None
+        self._apply_whitelist(_check_pairs(pairs))
+
+    # --- FrameSource
+
+    @property
+    def timeframe(self) -> str:
+        return self._timeframe
+
+    @property
+    def candle_type(self) -> str:
+        return self._candle_type
+
+    def current_whitelist(self) -> list[str]:
+        with self._lock:
+            return list(self._whitelist)
+
+    def analyzed(self, pair: str) -> tuple[pd.DataFrame, datetime] | None:
+        return self._analyzed.get(pair)
+
+    # --- public API
+
+    @property
+    def pairs(self) -> list[str]:
+        """The current whitelist."""
+        return self.current_whitelist()
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None and self._server.running
+
+    @property
+    def port(self) -> int | None:
+        """The bound port (``port=0`` picks a free one), or None when not running."""
+        return self._server.port if self._server is not None else None
+
+    @property
+    def last_candle(self) -> pd.Timestamp:
+        """Open date of the newest candle."""
+        return self._last
+
+    @property
+    def url(self) -> str:
+        """The websocket URL a consumer connects to. It contains the (first) token."""
+        return build_url(self._connect_host(), self._bound_port(), False, self._tokens[0])
+
+    def producer_config(self, name: str = "default") -> dict[str, Any]:
+        """An entry for a consumer's ``external_message_consumer.producers`` list."""
+        return {
+            "name": name,
+            "host": self._connect_host(),
+            "port": self._bound_port(),
+            "secure": False,
+            "ws_token": self._tokens[0],
+        }
+
+    def frame(self, pair: str) -> pd.DataFrame:
+        """A copy of the current analyzed frame of ``pair`` (KeyError if not whitelisted)."""
+        cached = self._analyzed.get(pair)
+        if cached is None:
+            raise KeyError(f"{pair!r} is not in the whitelist {self.pairs}")
+        return cached[0].copy()
+
+    def advance(self, n: int = 1) -> None:
+        """Add ``n`` candles to every pair now and broadcast each, in order. Thread-safe."""
+        _check_count(n)
+        self._dispatch(self._advance_now, n)
+
+    async def advance_async(self, n: int = 1) -> None:
+        """:meth:`advance` for coroutines (does not block the event loop's thread)."""
+        _check_count(n)
+        await self._dispatch_async(self._advance_now, n)
+
+    def set_whitelist(self, pairs: Sequence[str]) -> None:
+        """Replace the whitelist; if it changed, broadcast ``whitelist`` (and a first candle of
+        each new pair, as Freqtrade's next analysis would)."""
+        self._dispatch(self._set_whitelist_now, _check_pairs(pairs))
+
+    async def set_whitelist_async(self, pairs: Sequence[str]) -> None:
+        """:meth:`set_whitelist` for coroutines."""
+        await self._dispatch_async(self._set_whitelist_now, _check_pairs(pairs))
+
+    def start(self) -> None:
+        """Serve on the package's background loop (returns once listening). Idempotent."""
+        if self._loop is not None:
+            return
+        _loop.run_sync(self._start_here(), _CALL_TIMEOUT)
+
+    def stop(self) -> None:
+        """Stop serving and close every client connection. Idempotent."""
+        loop = self._loop
+        if loop is None:
+            return
+        if _running_loop() is loop:
+            raise RuntimeError("this producer runs on the current event loop: await stop_async()")
+        asyncio.run_coroutine_threadsafe(self._stop_here(), loop).result(_CALL_TIMEOUT)
+
+    async def start_async(self) -> None:
+        """Serve on the running event loop (returns once listening). Idempotent."""
+        if self._loop is None:
+            await self._start_here()
+
+    async def stop_async(self) -> None:
+        """:meth:`stop` for coroutines."""
+        loop = self._loop
+        if loop is None:
+            return
+        if _running_loop() is loop:
+            await self._stop_here()
+        else:
+            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self._stop_here(), loop))
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> Self:
+        await self.start_async()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop_async()
+
+    def __repr__(self) -> str:
+        # Never the token.
+        with self._lock:
+            pairs = list(self._whitelist)
+            rows = len(self._ohlcv[pairs[0]]) if pairs else 0
+        where = f"{self.host}:{self.port}" if self.running else f"{self.host} (stopped)"
+        clients = self._server.client_count if self._server is not None else 0
+        return (
+            f"DemoProducer({where}, pairs={pairs}, timeframe={self._timeframe!r}, "
+            f"candles={rows}, clients={clients})"
+        )
+
+    # --- running on the server's loop
+
+    async def _start_here(self) -> None:
+        if self._loop is not None:
+            return
+        server = ProducerServer(self, self._tokens, self.host, self._requested_port)
+        await server.start()
+        self._server, self._loop = server, asyncio.get_running_loop()
+        if self.tick:
+            self._ticker = asyncio.create_task(self._tick(self.tick))
+
+    async def _stop_here(self) -> None:
+        ticker, self._ticker = self._ticker, None
+        if ticker is not None:
+            ticker.cancel()
+            await asyncio.gather(ticker, return_exceptions=True)
+        server = self._server
+        if server is not None:
+            await server.stop()
+        self._server, self._loop = None, None
+
+    async def _tick(self, seconds: float) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                self._advance_now(1)
+            except Exception:
+                log.exception("demo producer: could not produce a new candle")
+
+    def _dispatch(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn`` where the server runs: inline when not serving or already on its loop,
+        else on its loop while this thread waits."""
+        loop = self._loop
+        if loop is None or _running_loop() is loop:
+            return fn(*args)
+
+        async def call() -> T:
+            return fn(*args)
+
+        return asyncio.run_coroutine_threadsafe(call(), loop).result(_CALL_TIMEOUT)
+
+    async def _dispatch_async(self, fn: Callable[..., T], *args: Any) -> T:
+        loop = self._loop
+        if loop is None or _running_loop() is loop:
+            return fn(*args)
+
+        async def call() -> T:
+            return fn(*args)
+
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(call(), loop))
+
+    # --- state changes (on the server's loop when serving)
+
+    def _advance_now(self, n: int) -> None:
+        broadcasts: list[list[tuple[str, pd.DataFrame]]] = [[] for _ in range(n)]
+        with self._lock:
+            first_new = self._last + pd.Timedelta(seconds=self.market.seconds)
+            now = datetime.now(UTC)
+            for pair in self._whitelist:
+                ohlcv = pd.concat(
+                    [self._ohlcv[pair], self.market.candles(pair, first_new, n)],
+                    ignore_index=True,
+                )
+                # Indicators are causal, so analysing once gives every new row the value it
+                # would have had if the candles had come one at a time.
+                analyzed = self.strategy.analyze(ohlcv)
+                before = len(ohlcv) - n
+                for i in range(n):
+                    row = analyzed.iloc[[before + i]]
+                    # The label the row has in the stored frame right after its own candle
+                    # (Freqtrade keeps a capped frame with a fresh RangeIndex).
+                    row.index = [min(before + i + 1, self.keep) - 1]
+                    broadcasts[i].append((pair, row))
+                self._ohlcv[pair] = ohlcv.tail(self.keep).reset_index(drop=True)
+                self._analyzed[pair] = (analyzed.tail(self.keep).reset_index(drop=True), now)
+            self._last = first_new + pd.Timedelta(seconds=self.market.seconds * (n - 1))
+        server = self._server
+        if server is not None:
+            for step in broadcasts:
+                for pair, row in step:
+                    server.broadcast_candle(pair, row)
+
+    def _set_whitelist_now(self, pairs: list[str]) -> None:
+        with self._lock:
+            if pairs == self._whitelist:
+                return
+            added = self._apply_whitelist(pairs)
+        server = self._server
+        if server is not None:
+            server.broadcast_whitelist(pairs)
+            for pair in added:
+                server.broadcast_candle(pair)
+
+    def _apply_whitelist(self, pairs: list[str]) -> list[str]:
+        """Set the whitelist; history for new pairs, dropped data for removed ones."""
+        added = [p for p in pairs if p not in self._ohlcv]
+        now = datetime.now(UTC)
+        first = self._last - pd.Timedelta(seconds=self.market.seconds * (self.candles - 1))
+        for pair in added:
+            ohlcv = self.market.candles(pair, first, self.candles)
+            self._ohlcv[pair] = ohlcv
+            self._analyzed[pair] = (self.strategy.analyze(ohlcv), now)
+        for pair in set(self._ohlcv) - set(pairs):
+            del self._ohlcv[pair]
+            self._analyzed.pop(pair, None)
+        self._whitelist = list(pairs)
+        return added
+
+    def _connect_host(self) -> str:
+        return "127.0.0.1" if self.host in _WILDCARD_HOSTS else self.host
+
+    def _bound_port(self) -> int:
+        port = self.port
+        if port is None:
+            if not self._requested_port:
+                raise RuntimeError("the producer is not running: its port is not known yet")
+            return self._requested_port
+        return port
+
+
+def _check_pairs(pairs: Sequence[str]) -> list[str]:
+    if isinstance(pairs, str):
+        raise TypeError("pairs must be a list of pair strings, not one string")
+    result = list(pairs)
+    if not all(isinstance(p, str) and p for p in result):
+        raise ValueError(f"pairs must be non-empty strings, got {result!r}")
+    if len(set(result)) != len(result):
+        raise ValueError(f"duplicate pairs in {result!r}")
+    return result
+
+
+def _check_count(n: int) -> None:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")

@@ -30,7 +30,6 @@ a ``ValueError``. Unlike pandas, rows of the wrong length are an error rather th
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from io import StringIO
@@ -100,9 +99,6 @@ _NOT_A_NUMBER: Final = re.compile(
 _DATE_SUFFIXES: Final = ("_at", "_time")
 _DATE_NAMES: Final = frozenset({"modified", "date", "datetime"})
 
-# Which path ``decode_dataframe`` took, for tests and diagnostics.
-_path_counts: Counter[str] = Counter()
-
 
 class FrameDecodeError(ValueError):
     """A dataframe payload that is not a valid ``orient="split"`` frame."""
@@ -141,7 +137,7 @@ def decode_dataframe(text: str) -> pd.DataFrame:
     if not isinstance(text, str):
         raise FrameDecodeError(f"dataframe payload must be a str, got {type(text).__name__}")
     if _ujson_loads is None:  # pragma: no cover - depends on the pandas version
-        return _decode_reference(text, "pandas JSON parser unavailable")
+        return _decode_reference(text)
     try:
         decoded = _ujson_loads(text, precise_float=False)
     except (ValueError, TypeError, OverflowError, RecursionError) as exc:
@@ -149,19 +145,34 @@ def decode_dataframe(text: str) -> pd.DataFrame:
     columns, index, rows = _validate_split(decoded)
     try:
         frame = _decode_fast(text, columns, index, rows)
-    except _NeedsReference as reason:
-        return _decode_reference(text, str(reason))
-    _path_counts["fast"] += 1
+    except _NeedsReference:
+        return _decode_reference(text)
     return frame
 
 
-def _decode_reference(text: str, reason: str) -> pd.DataFrame:
-    _path_counts["reference"] += 1
-    _path_counts[f"reference: {reason}"] += 1
+def _decode_reference(text: str) -> pd.DataFrame:
     try:
         return reference_decode_dataframe(text)
     except Exception as exc:
         raise FrameDecodeError(f"pandas could not decode the dataframe payload: {exc}") from exc
+
+
+def _fast_path_refusal(text: str) -> str | None:
+    """Why ``decode_dataframe`` would use the reference path for ``text``; None if it would not.
+
+    For tests and diagnostics; raises ``FrameDecodeError`` like ``decode_dataframe``.
+    """
+    if _ujson_loads is None:  # pragma: no cover - depends on the pandas version
+        return "pandas JSON parser unavailable"
+    try:
+        decoded = _ujson_loads(text, precise_float=False)
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        raise FrameDecodeError(f"dataframe payload is not valid JSON: {exc}") from exc
+    try:
+        _decode_fast(text, *_validate_split(decoded))
+    except _NeedsReference as reason:
+        return str(reason)
+    return None
 
 
 def _validate_split(decoded: object) -> tuple[list[Any], list[Any], list[list[Any]]]:
@@ -197,7 +208,8 @@ def _validate_split(decoded: object) -> tuple[list[Any], list[Any], list[list[An
                     f"dataframe payload row {number} has {len(row)} values, "
                     f"expected {width} (one per column)"
                 )
-    if len(index) != len(rows):
+    # pandas writes a frame with rows but no columns as ``"data":[]``, so that is not an error.
+    if len(index) != len(rows) and (width or rows):
         raise FrameDecodeError(
             f"dataframe payload 'index' has {len(index)} labels but 'data' has {len(rows)} rows"
         )
@@ -315,7 +327,7 @@ def _row_index(index: list[Any]) -> pd.Index:
         raise _NeedsReference("index label outside int64") from None
     if not ((labels <= _MIN_STAMP_SECONDS) & (labels != _INT64_MIN)).any():
         raise _NeedsReference("read_json would read the index labels as timestamps")
-    return pd.Index(labels, dtype=np.int64, copy=False)
+    return pd.Index(labels)
 
 
 def _classify_from_first_row(
@@ -339,8 +351,10 @@ def _classify_from_first_row(
             column = table[:, position]
             if infer_dtype(column, skipna=True) != "string":
                 return None
-            nulls = int((column == None).sum())  # noqa: E711 - elementwise identity with None
-            quotes += 2 * (len(column) - nulls)
+            if infer_dtype(column, skipna=False) == "string":
+                quotes += 2 * len(column)
+            else:
+                quotes += 2 * int((~pd.isna(column)).sum())
             kinds.append(_string_kind(column))
         elif type(first) is bool and infer_dtype(table[:, position], skipna=False) == "boolean":
             kinds.append("bool")

@@ -17,6 +17,7 @@ import pandas as pd
 
 from .consumer import Consumer
 from .errors import ConfigError, ProducerError
+from .wire import redact_url
 
 __all__ = ["main"]
 
@@ -127,7 +128,7 @@ def _demo(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     with producer:
-        print(f"demo producer: {producer.url}")
+        print(f"demo producer: {redact_url(producer.url)}")
         config = {"producers": [producer.producer_config(name="default")]}
         with Consumer(config) as consumer:
             consumer.wait_ready(timeout=args.timeout)

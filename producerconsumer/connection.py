@@ -328,8 +328,11 @@ class ProducerConnection:
     async def _receive_loop(self, ws: ClientConnection) -> None:
         wait = self.config.wait_timeout or None  # 0 disables the silence ping
         while True:
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+            # that races with an arriving message, and stop() would then hang.
             try:
-                text = await asyncio.wait_for(ws.recv(), wait)
+                async with asyncio.timeout(wait):
+                    text = await ws.recv()
             except TimeoutError:
                 await self._ping(ws)
                 continue
@@ -339,7 +342,8 @@ class ProducerConnection:
         started = time.monotonic()
         pong = await ws.ping()
         try:
-            await asyncio.wait_for(pong, self.config.ping_timeout or None)
+            async with asyncio.timeout(self.config.ping_timeout or None):
+                await pong
         except TimeoutError:
             raise PingTimeout(
                 f"the producer was silent for {self.config.wait_timeout} s and did not answer a "

@@ -195,7 +195,8 @@ class AsyncConsumer:
                 raise on_timeout()
             self._changed.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), remaining)
+                async with asyncio.timeout(remaining):
+                    await self._changed.wait()
 
     # --- data
 

@@ -8,9 +8,10 @@ broadcasts only to clients subscribed to the message type. Where the data comes 
 
 Each client has one writer task draining one queue, so replies and broadcasts reach a client in
 the order they were produced (Freqtrade sends them from two tasks, which can reorder them).
-Broadcasting only enqueues; a client whose queue is full or whose socket does not take a
-broadcast within ``send_timeout`` is disconnected, so a slow or dead client never holds up the
-others.
+Broadcasting only enqueues, so a slow or dead client never holds up the others; like Freqtrade,
+a client whose socket does not take a broadcast within ``send_timeout`` is disconnected. The
+queue has a hard cap (``max_queue``) as a memory safety net, and replies to a client's own
+requests wait while its queue is longer than ``reply_backlog``.
 """
 
 from __future__ import annotations
@@ -101,6 +102,9 @@ class _Client:
     connection: ServerConnection
     queue: asyncio.Queue[tuple[str, float | None]]
     subscriptions: frozenset[str] = field(default_factory=frozenset)
+    #: Set while the queue is short enough to accept more replies.
+    room: asyncio.Event = field(default_factory=asyncio.Event)
+    writer_done: bool = False
 
 
 class ProducerServer:
@@ -119,7 +123,8 @@ class ProducerServer:
         port: int = 0,
         *,
         send_timeout: float = 3.0,
-        max_queue: int = 1000,
+        max_queue: int = 100_000,
+        reply_backlog: int = 100,
         close_timeout: float = 1.0,
     ) -> None:
         candidates = [tokens] if isinstance(tokens, str) else list(tokens)
@@ -135,6 +140,7 @@ class ProducerServer:
         self._requested_port = port
         self.send_timeout = send_timeout
         self.max_queue = max_queue
+        self.reply_backlog = reply_backlog
         self.close_timeout = close_timeout
         self._server: Server | None = None
         self._clients: set[_Client] = set()
@@ -180,7 +186,10 @@ class ProducerServer:
         server, self._server = self._server, None
         if server is None:
             return
-        server.close()  # closes open connections with 1001 (going away)
+        # Close every connection with 1001 (going away), as websockets does, but bounded: a
+        # close frame cannot reach a peer that stopped reading, so such sockets are aborted.
+        await asyncio.gather(*(self._close(c.connection, 1001) for c in list(self._clients)))
+        server.close()
         await server.wait_closed()
 
     # --- broadcasting
@@ -239,6 +248,7 @@ class ProducerServer:
 
     async def _handle(self, connection: ServerConnection) -> None:
         client = _Client(connection, asyncio.Queue(self.max_queue))
+        client.room.set()
         self._clients.add(client)
         writer = asyncio.create_task(self._write(client))
         try:
@@ -258,26 +268,49 @@ class ProducerServer:
 
     async def _write(self, client: _Client) -> None:
         """Send the client's queued messages in order; drop the client if a send stalls."""
-        while True:
-            text, timeout = await client.queue.get()
-            try:
-                await asyncio.wait_for(client.connection.send(text), timeout)
-            except TimeoutError:
-                log.warning("consumer %s timed out, disconnecting", _peer(client))
-                self._drop(client)
-                return
-            except ConnectionClosed:
-                return
+        try:
+            while True:
+                text, timeout = await client.queue.get()
+                if client.queue.qsize() < self.reply_backlog:
+                    client.room.set()
+                try:
+                    await asyncio.wait_for(client.connection.send(text), timeout)
+                except TimeoutError:
+                    log.warning("consumer %s timed out, disconnecting", _peer(client))
+                    self._drop(client)
+                    return
+                except ConnectionClosed:
+                    return
+        finally:
+            client.writer_done = True
+            client.room.set()  # never leave the reader waiting for a writer that is gone
 
     def _drop(self, client: _Client) -> None:
         """Disconnect a client without waiting (its handler cleans up)."""
         self._clients.discard(client)
-        task = asyncio.ensure_future(client.connection.close(1000))
+        task = asyncio.ensure_future(self._close(client.connection, 1000))
         task.add_done_callback(_ignore_result)
 
+    async def _close(self, connection: ServerConnection, code: int) -> None:
+        """Close with ``code``; abort the TCP connection if that takes over ``close_timeout``.
+
+        websockets' own close can wait forever to write the close frame when the peer does not
+        read, so it is bounded here.
+        """
+        try:
+            await asyncio.wait_for(connection.close(code), self.close_timeout)
+        except (TimeoutError, ConnectionClosed):
+            pass
+        finally:
+            if connection.transport is not None and not connection.transport.is_closing():
+                connection.transport.abort()
+
     async def _reply(self, client: _Client, text: str) -> None:
-        # Replies wait for room in the queue (back-pressure on this client's own requests) and
-        # have no send timeout, as in Freqtrade.
+        # Replies wait while the queue is long (back-pressure on this client's own requests
+        # only) and have no send timeout, as in Freqtrade.
+        while client.queue.qsize() >= self.reply_backlog and not client.writer_done:
+            client.room.clear()
+            await client.room.wait()
         await client.queue.put((text, None))
 
     async def _process(self, client: _Client, text: str) -> bool:

@@ -15,18 +15,17 @@ roughly ±50 % of the pair's base price forever.
 from __future__ import annotations
 
 import hashlib
-import re
 from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
 
+from ..timeframes import timeframe_to_seconds
+
 __all__ = ["OHLCV_COLUMNS", "SyntheticMarket", "last_closed_candle", "timeframe_seconds"]
 
 OHLCV_COLUMNS: tuple[str, ...] = ("date", "open", "high", "low", "close", "volume")
 
-_TIMEFRAME = re.compile(r"^([1-9][0-9]*)([mhdw])$")
-_UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
 # Weekly candles open on Mondays (as exchanges do); the Unix epoch was a Thursday.
 _WEEK_OFFSET = 4 * 86400
 
@@ -53,17 +52,16 @@ _MOTIF_PERIOD = 150
 
 
 def timeframe_seconds(timeframe: str) -> int:
-    """Seconds per candle of a Freqtrade timeframe string: ``1m``…``59m``, ``1h``…, ``1d``, ``1w``.
+    """Seconds per candle: ``1m``, ``5m``, ``1h``, ``4h``, ``1d``, ``1w`` and the like.
 
-    Months and years have no fixed length and are not supported.
+    Months and years have no fixed length and are not supported by the synthetic market.
     """
-    match = _TIMEFRAME.match(timeframe) if isinstance(timeframe, str) else None
-    if match is None:
+    if isinstance(timeframe, str) and timeframe[-1:] in ("M", "y"):
         raise ValueError(
             f"unsupported timeframe {timeframe!r}: use minutes, hours, days or weeks "
             "such as '1m', '5m', '1h', '4h', '1d', '1w'"
         )
-    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    return timeframe_to_seconds(timeframe)
 
 
 def _alignment(timeframe: str) -> int:

@@ -274,7 +274,9 @@ class ProducerServer:
                 if client.queue.qsize() < self.reply_backlog:
                     client.room.set()
                 try:
-                    await asyncio.wait_for(client.connection.send(text), timeout)
+                    # asyncio.timeout, not wait_for: 3.11's wait_for can swallow cancellation.
+                    async with asyncio.timeout(timeout):
+                        await client.connection.send(text)
                 except TimeoutError:
                     log.warning("consumer %s timed out, disconnecting", _peer(client))
                     self._drop(client)
@@ -298,7 +300,8 @@ class ProducerServer:
         read, so it is bounded here.
         """
         try:
-            await asyncio.wait_for(connection.close(code), self.close_timeout)
+            async with asyncio.timeout(self.close_timeout):
+                await connection.close(code)
         except (TimeoutError, ConnectionClosed):
             pass
         finally:

@@ -22,6 +22,7 @@ from .frames import decode_dataframe, encode_dataframe
 
 __all__ = [
     "CANDLE_TYPES",
+    "EPOCH",
     "MAX_CANDLES",
     "REQUEST_TYPES",
     "RPC_MESSAGE_TYPES",
@@ -87,6 +88,7 @@ SUBSCRIBE_TOPICS: tuple[str, ...] = ("whitelist", "analyzed_df")
 #: The producer caps every ``analyzed_df`` request at this many candles.
 MAX_CANDLES = 1500
 
+#: What Freqtrade returns as last_analyzed when there is no data.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -329,7 +331,7 @@ def parse_message(text: str | bytes, received: datetime | None = None) -> Messag
     return AnalyzedFrame(key, frame, last_analyzed)
 
 
-# --- messages (producer side)
+# --- messages (built by a producer)
 
 
 def whitelist_message(pairs: Sequence[str]) -> str:

@@ -265,6 +265,13 @@ COLUMN_KINDS = (
     "all_null",
     "datetime",
 )
+# Producer-like columns are listed more than once so most frames can take the fast path; the
+# rest exercise the reference fallback.
+WEIGHTED_KINDS = (
+    *COLUMN_KINDS,
+    *("float10", "signal", "signal01", "tag", "integral_float", "int_small", "bool", "datetime")
+    * 3,
+)
 PLAIN_NAMES = ("open", "close", "rsi", "tema", "x", "bb_upperband", "enter_long", "%-feature", "ü")
 DATE_LIKE_NAMES = ("close_time", "created_at", "timestamp", "modified", "datetime", "Date", "DATE")
 
@@ -275,7 +282,9 @@ def column_values(kind: str, rows: int, rng: np.random.Generator) -> Any:
         values[rng.random(rows) < 0.2] = np.nan
         return values
     if kind == "float_wide":
-        return rng.standard_normal(rows) * 10.0 ** rng.integers(-20, 22, rows)
+        return rng.standard_normal(rows) * 10.0 ** rng.integers(
+            -20, 13 if rng.random() < 0.8 else 22, rows
+        )
     if kind == "float_special":
         choices = np.array([0.0, -0.0, np.nan, np.inf, -np.inf, 1e-12, 2.0**53, 1.5, 1e300])
         return rng.choice(choices, rows)
@@ -313,15 +322,15 @@ def column_values(kind: str, rows: int, rng: np.random.Generator) -> Any:
 
 @st.composite
 def generated_frames(draw: st.DrawFn) -> pd.DataFrame:
-    rows = draw(st.sampled_from([0, 1, 2, 3, 7, 30, 1500]) if draw(st.booleans()) else st.just(2))
-    width = draw(st.integers(1, 12)) if rows == 1500 else draw(st.integers(0, 8))
-    kinds = draw(st.lists(st.sampled_from(COLUMN_KINDS), min_size=width, max_size=width))
+    rows = draw(st.sampled_from([1, 1, 2, 3, 7, 30, 1500, 0]))
+    width = draw(st.integers(1, 12)) if rows == 1500 else draw(st.sampled_from([1, 2, 3, 5, 8, 0]))
+    kinds = draw(st.lists(st.sampled_from(WEIGHTED_KINDS), min_size=width, max_size=width))
     names: list[str] = []
     for position, kind in enumerate(kinds):
         pool = st.sampled_from(PLAIN_NAMES).map(lambda name, p=position: f"{name}{p}")
         if kind in {"datetime", "int_wide"} and draw(st.booleans()):
             pool = st.just("date") if "date" not in names else pool
-        elif draw(st.integers(0, 9)) == 0:
+        elif draw(st.integers(0, 29)) == 0:
             pool = st.sampled_from((*DATE_LIKE_NAMES, "date", "1", "2.5", "now"))
         names.append(draw(pool))
     seed = draw(st.integers(0, 2**32 - 1))
@@ -330,7 +339,7 @@ def generated_frames(draw: st.DrawFn) -> pd.DataFrame:
         {position: column_values(kind, rows, rng) for position, kind in enumerate(kinds)}
     )
     frame.columns = names
-    start = draw(st.sampled_from([0, 0, 302, 500, -3, 31_536_001, 10**11]))
+    start = draw(st.sampled_from([0, 0, 0, 302, 500, 1499, -3, 31_536_001, 10**11]))
     if draw(st.integers(0, 4)) == 0 and rows:
         frame.index = rng.integers(0, 10**6, rows)
     else:
@@ -368,14 +377,14 @@ SCALARS = st.one_of(
 
 @st.composite
 def value_frames(draw: st.DrawFn) -> pd.DataFrame:
-    rows = draw(st.integers(0, 6))
+    rows = draw(st.integers(0, 6) if draw(st.integers(0, 5)) == 0 else st.integers(1, 6))
     width = draw(st.integers(1, 4))
     columns: dict[str, list[Any]] = {}
     for position in range(width):
         element = draw(SCALARS) if draw(st.integers(0, 3)) == 0 else None
         homogeneous = draw(st.booleans())
         strategy = st.sampled_from([element, None]) if homogeneous else SCALARS
-        name = draw(st.sampled_from([f"c{position}", "date", f"{position}_at", "open"]))
+        name = draw(st.sampled_from([f"c{position}"] * 4 + ["date", "open", f"{position}_at"]))
         if name in columns:
             name = f"c{position}"
         columns[name] = draw(st.lists(strategy, min_size=rows, max_size=rows))

@@ -1,0 +1,132 @@
+"""Time ``decode_dataframe`` against Freqtrade's decode path and the ``orjson.loads`` floor.
+
+Run ``python benchmarks/decode.py`` (any dev venv), or with the Freqtrade oracle venv to also time
+``freqtrade.misc.json_to_dataframe`` and check equality against it::
+
+    PYTHONPATH=/work/main /tmp/oracle/venv/bin/python benchmarks/decode.py
+
+Prints a markdown table of median times over repeats and their ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import orjson
+import pandas as pd
+from pandas.testing import assert_frame_equal
+
+from producerconsumer.wire.frames import (
+    _fast_path_refusal,
+    decode_dataframe,
+    encode_dataframe,
+    reference_decode_dataframe,
+)
+
+try:
+    from freqtrade.misc import json_to_dataframe
+except ImportError:
+    json_to_dataframe = None
+
+
+def producer_frame(rows: int, columns: int, seed: int = 7) -> pd.DataFrame:
+    """A realistic analyzed dataframe: OHLCV, indicators with warm-up nulls, signals, tags."""
+    rng = np.random.default_rng(seed)
+    close = 65_000 + np.cumsum(rng.normal(0, 60, rows))
+    data: dict[str, Any] = {
+        "date": pd.date_range("2026-01-01", periods=rows, freq="5min", tz="UTC"),
+        "open": np.round(close + rng.normal(0, 10, rows), 2),
+        "high": np.round(close + np.abs(rng.normal(0, 30, rows)), 2),
+        "low": np.round(close - np.abs(rng.normal(0, 30, rows)), 2),
+        "close": np.round(close, 2),
+        "volume": np.round(rng.gamma(2.0, 20.0, rows), 5),
+    }
+    for number in range(columns - 10):
+        scale = (1.0, 100.0, 0.001, close)[number % 4]
+        values = rng.random(rows) * scale
+        values[: int(rng.integers(10, 200))] = np.nan  # indicator warm-up period
+        data[f"ind_{number}"] = values
+    data["enter_long"] = np.where(rng.random(rows) < 0.05, 1.0, np.nan)
+    data["enter_tag"] = np.where(np.isnan(data["enter_long"]), "", "buy_signal_x")
+    data["exit_long"] = np.where(rng.random(rows) < 0.05, 1.0, np.nan)
+    data["exit_tag"] = ""
+    frame = pd.DataFrame(data)
+    assert frame.shape == (rows, columns)
+    return frame
+
+
+def median_ms(function: Callable[[], object], repeats: int) -> float:
+    function()
+    times = []
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(repeats):
+            start = time.perf_counter()
+            function()
+            times.append(time.perf_counter() - start)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return statistics.median(times) * 1e3
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=31)
+    parser.add_argument("--rows", type=int, default=1500)
+    args = parser.parse_args()
+
+    print(
+        f"pandas {pd.__version__}, numpy {np.__version__}, orjson {orjson.__version__}, "
+        f"python {sys.version.split()[0]}, freqtrade "
+        + ("not importable" if json_to_dataframe is None else "importable")
+    )
+    print()
+    header = (
+        "| frame | bytes | orjson.loads (floor) | ours | reference "
+        "| ours vs reference | ours / floor |"
+    )
+    rule = "|---|---:|---:|---:|---:|---:|---:|"
+    if json_to_dataframe is not None:
+        header += " freqtrade json_to_dataframe | ours vs freqtrade |"
+        rule += "---:|---:|"
+    print(header)
+    print(rule)
+    for columns in (15, 100):
+        text = encode_dataframe(producer_frame(args.rows, columns))
+        refusal = _fast_path_refusal(text)
+        if refusal is not None:
+            raise SystemExit(f"the benchmark frame did not take the fast path: {refusal}")
+        ours = decode_dataframe(text)
+        assert_frame_equal(ours, reference_decode_dataframe(text), check_exact=True)
+        floor = median_ms(lambda text=text: orjson.loads(text), args.repeats)
+        fast = median_ms(lambda text=text: decode_dataframe(text), args.repeats)
+        reference = median_ms(lambda text=text: reference_decode_dataframe(text), args.repeats)
+        row = (
+            f"| {args.rows}x{columns} | {len(text):,} | {floor:.2f} ms | {fast:.2f} ms "
+            f"| {reference:.2f} ms | {reference / fast:.1f}x faster | {fast / floor:.2f}x |"
+        )
+        if json_to_dataframe is not None:
+            assert_frame_equal(ours, json_to_dataframe(text), check_exact=True)
+            freqtrade = median_ms(lambda text=text: json_to_dataframe(text), args.repeats)
+            row += f" {freqtrade:.2f} ms | {freqtrade / fast:.1f}x faster |"
+        print(row)
+    print()
+    print(
+        "Equality: ours == reference"
+        + ("" if json_to_dataframe is None else " == freqtrade.misc.json_to_dataframe")
+        + " (assert_frame_equal, check_exact=True) for both frames."
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

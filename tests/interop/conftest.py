@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -102,6 +102,8 @@ class OracleError(AssertionError):
 class OracleProcess:
     """One long-running oracle script speaking the ``oracle/lineproto.py`` protocol."""
 
+    live: ClassVar[list[OracleProcess]] = []  # started and not yet closed
+
     def __init__(self, python: Path, script: str, args: Sequence[str], workdir: Path) -> None:
         self.name = Path(script).stem
         self.stderr_path = workdir / f"{self.name}-{os.getpid()}-{id(self):x}.stderr"
@@ -124,6 +126,7 @@ class OracleProcess:
         self._messages: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._reader = threading.Thread(target=self._read, name=f"{self.name}-stdout", daemon=True)
         self._reader.start()
+        OracleProcess.live.append(self)
 
     def _read(self) -> None:
         assert self._proc.stdout is not None
@@ -200,21 +203,27 @@ class OracleProcess:
             if self._proc.stdout is not None:
                 self._proc.stdout.close()
             self._stderr.close()
+            if self in OracleProcess.live:
+                OracleProcess.live.remove(self)
         return returncode
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    """Show each oracle process's stderr with a failed test."""
+    """Show the stderr of the test's oracle processes (and of shared ones) with a failure."""
     report = yield
     if report.failed:
-        for process in item.stash.get(_PROCESSES, []):
-            report.sections.append((f"{process.name} stderr (tail)", process.stderr_tail()))
+        shown = set()
+        for process in [*item.stash.get(_PROCESSES, []), *OracleProcess.live]:
+            if id(process) not in shown:
+                shown.add(id(process))
+                report.sections.append((f"{process.name} stderr (tail)", process.stderr_tail()))
     return report
 
 
 @pytest.fixture
 def oracle_processes(request: pytest.FixtureRequest) -> Iterator[list[OracleProcess]]:
+    """Processes started for one test; closed (and reaped) at its teardown."""
     processes: list[OracleProcess] = []
     request.node.stash[_PROCESSES] = processes
     yield processes
@@ -222,7 +231,29 @@ def oracle_processes(request: pytest.FixtureRequest) -> Iterator[list[OracleProc
         process.close()
 
 
+@pytest.fixture(scope="module")
+def module_oracle_processes() -> Iterator[list[OracleProcess]]:
+    """Processes shared by a module's tests (starting Freqtrade costs seconds)."""
+    processes: list[OracleProcess] = []
+    yield processes
+    for process in reversed(processes):
+        process.close()
+
+
 # --- Freqtrade's producer
+
+
+def _decode_in(
+    process: OracleProcess, workdir: Path, items: Sequence[tuple[str, str]]
+) -> list[dict[str, Any]]:
+    """``ft_decode.py``'s decoding done by an already running oracle process."""
+    out = workdir / f"decoded-{os.urandom(4).hex()}.json"
+    process.request("decode", items=[{"kind": k, "text": t} for k, t in items], out=str(out))
+    results: list[dict[str, Any]] = framejson.read(out)
+    errors = [r["error"] for r in results if "error" in r]
+    if errors:
+        raise OracleError(f"Freqtrade could not decode: {errors}")
+    return results
 
 
 def frame_to_ms(ts: pd.Timestamp) -> int:
@@ -277,6 +308,14 @@ class FtProducer:
         self.process.request("expected", pair=pair, limit=limit, out=str(out))
         return framejson.read(out)
 
+    def decode(self, items: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+        """Like the ``ft_decode`` fixture, without starting another Freqtrade process."""
+        return _decode_in(self.process, self.workdir, items)
+
+    def received(self, clear: bool = False) -> list[str]:
+        """Raw text of every request the producer received so far (all connections)."""
+        return list(self.process.request("received", clear=clear)["requests"])
+
     def frame(self, pair: str) -> pd.DataFrame:
         """The analyzed frame as the producer holds it (before any wire encoding)."""
         out = self._file("frame")
@@ -284,16 +323,46 @@ class FtProducer:
         return framejson.load_frame(framejson.read(out)["frame"])
 
 
+def _start_ft_producer(
+    python: Path,
+    registry: list[OracleProcess],
+    workdir: Path,
+    token: str,
+    timeframe: str,
+    port: int,
+) -> FtProducer:
+    args = ["--token", token, "--timeframe", timeframe, "--port", str(port)]
+    process = OracleProcess(python, "ft_producer.py", args, workdir)
+    registry.append(process)
+    event = process.wait_event("listening")
+    return FtProducer(process, "127.0.0.1", int(event["port"]), token, workdir, timeframe)
+
+
 @pytest.fixture
 def start_ft_producer(
     oracle_python: Path, oracle_processes: list[OracleProcess], tmp_path: Path
 ) -> Callable[..., FtProducer]:
+    """``start_ft_producer(token=..., timeframe="5m", port=0)``: a producer for one test."""
+
     def start(token: str = "oracle-token", timeframe: str = "5m", port: int = 0) -> FtProducer:
-        args = ["--token", token, "--timeframe", timeframe, "--port", str(port)]
-        process = OracleProcess(oracle_python, "ft_producer.py", args, tmp_path)
-        oracle_processes.append(process)
-        event = process.wait_event("listening")
-        return FtProducer(process, "127.0.0.1", int(event["port"]), token, tmp_path, timeframe)
+        return _start_ft_producer(oracle_python, oracle_processes, tmp_path, token, timeframe, port)
+
+    return start
+
+
+@pytest.fixture(scope="module")
+def start_module_ft_producer(
+    oracle_python: Path,
+    module_oracle_processes: list[OracleProcess],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[..., FtProducer]:
+    """Like ``start_ft_producer``, but the producer lives until the module's last test."""
+    workdir = tmp_path_factory.mktemp("ft_producer")
+
+    def start(token: str = "oracle-token", timeframe: str = "5m", port: int = 0) -> FtProducer:
+        return _start_ft_producer(
+            oracle_python, module_oracle_processes, workdir, token, timeframe, port
+        )
 
     return start
 
@@ -331,6 +400,24 @@ class FtConsumer:
             )
         return reply
 
+    def settle(self, timeout: float = 30.0) -> None:
+        """Until its gap re-requests really reach the producer (see ``ft_consumer.py``: Freqtrade
+        drops those published in the first ~1.5 s of a connection)."""
+        reply = self.process.request(
+            "settle", reply_timeout=timeout + COMMAND_TIMEOUT, timeout=timeout
+        )
+        if not reply["settled"]:
+            raise OracleError(
+                f"Freqtrade's consumer sent none of {reply['probes']} probe requests in {timeout} s"
+                f"\n--- ft_consumer stderr (tail) ---\n{self.process.stderr_tail()}"
+            )
+
+    def roundtrip(self, frames: list[pd.DataFrame]) -> list[dict[str, Any]]:
+        """What a Freqtrade consumer stores for each frame if a Freqtrade producer sent it whole
+        (Freqtrade's ``dataframe_to_json`` then ``json_to_dataframe``), as framejson dumps."""
+        items = [("roundtrip", framejson.dumps(framejson.dump_frame(df))) for df in frames]
+        return [result["frame"] for result in _decode_in(self.process, self.workdir, items)]
+
     def dump(self) -> dict[str, Any]:
         """``{"pairs": [...], "frames": {pair: {"frame": framejson, "last_analyzed": iso}}}``."""
         out = self.workdir / f"consumer-{os.urandom(4).hex()}.json"
@@ -360,7 +447,11 @@ def start_ft_consumer(
 
 @pytest.fixture
 def ft_decode(oracle_python: Path, tmp_path: Path) -> Callable[..., list[dict[str, Any]]]:
-    """``ft_decode([("message" | "value", text), ...])`` -> Freqtrade's decodes (framejson)."""
+    """``ft_decode([(kind, text), ...])`` -> Freqtrade's decodes (see ``oracle/ft_decode.py``).
+
+    Kinds: ``message`` (a whole producer frame), ``value`` (a ``__value__`` string) and
+    ``roundtrip`` (``text`` = ``framejson.dumps(framejson.dump_frame(df))``).
+    """
 
     def decode(items: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
         tag = os.urandom(4).hex()
@@ -435,6 +526,17 @@ def assert_frame_matches(actual: pd.DataFrame, dumped: dict[str, Any], what: str
     if dumped["pandas"].split(".")[0] != pd.__version__.split(".")[0]:
         expected, _ = _harmonize(expected, actual)
     pd.testing.assert_frame_equal(actual, expected, check_exact=True, check_freq=False, obj=what)
+
+
+def assert_dumps_equal(actual: dict[str, Any], expected: dict[str, Any], what: str) -> None:
+    """Two frames dumped by the oracle (same pandas) are exactly equal."""
+    pd.testing.assert_frame_equal(
+        framejson.load_frame(actual),
+        framejson.load_frame(expected),
+        check_exact=True,
+        check_freq=False,
+        obj=what,
+    )
 
 
 # --- test data

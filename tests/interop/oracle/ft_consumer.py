@@ -14,8 +14,15 @@ Protocol: see ``lineproto``. First line: ``{"event": "started", ...}``. Commands
   until the producer's whitelist is known (equal to ``pairs`` if given) and every listed pair
   has a frame whose last ``date`` is at least ``min_last_date_ms[pair]`` (if given).
   Replies ``{"synced": bool, "pairs": [...], "stores": n}`` (``synced: false`` on timeout).
+* ``settle {"timeout": s}``: until a request published to the producer's request stream is
+  really sent (probing with ``send_producer_request(whitelist)`` and waiting for the reply).
+  Freqtrade's sender starts reading that stream only after its three throttled initial
+  requests (~1.5 s after connecting); gap re-requests published earlier are lost. Replies
+  ``{"settled": bool, "probes": n}``.
 * ``dump {"out": path}``: write ``get_producer_pairs()`` and, for each pair, ``get_producer_df``
   (frame + last_analyzed) in ``framejson`` form.
+* ``decode {"items": [...], "out": path}``: ``ft_decode.py``'s decoding, without starting
+  another Freqtrade process.
 * ``quit``: ``ExternalMessageConsumer.shutdown()`` (joins its thread for up to 5 s).
 """
 
@@ -30,14 +37,17 @@ from datetime import datetime
 from typing import Any
 
 import framejson
+import ft_decode
 import lineproto
 import pandas as pd
 from freqtrade import __version__ as freqtrade_version
 from freqtrade.data.dataprovider import DataProvider
 from freqtrade.enums import CandleType, RunMode
+from freqtrade.rpc.api_server.ws_schemas import WSWhitelistRequest
 from freqtrade.rpc.external_message_consumer import ExternalMessageConsumer
 
 log = logging.getLogger("ft_consumer")
+PROBE_WAIT = 0.25  # seconds to wait for the reply to one probe before publishing another
 
 
 class ObservedDataProvider(DataProvider):
@@ -47,10 +57,12 @@ class ObservedDataProvider(DataProvider):
         super().__init__(config, None)
         self.changed = threading.Condition()
         self.stores = 0
+        self.whitelists = 0
 
     def _set_producer_pairs(self, pairlist: list[str], producer_name: str = "default") -> None:
         with self.changed:
             super()._set_producer_pairs(pairlist, producer_name)
+            self.whitelists += 1
             self.changed.notify_all()
 
     def _replace_external_df(
@@ -132,6 +144,26 @@ class Consumer:
                     return {"synced": False, "pairs": pairs, "stores": self.dp.stores}
                 self.dp.changed.wait(remaining)
 
+    def settle(self, request: dict[str, Any]) -> dict[str, Any]:
+        deadline = time.monotonic() + float(request.get("timeout", 30))
+        loop = self.emc._loop
+        if loop is None:
+            raise RuntimeError("the ExternalMessageConsumer is not running")
+        probes = 0
+        with self.dp.changed:
+            seen = self.dp.whitelists
+        while (remaining := deadline - time.monotonic()) > 0:
+            probes += 1
+            loop.call_soon_threadsafe(
+                self.emc.send_producer_request, self.name, WSWhitelistRequest()
+            )
+            with self.dp.changed:
+                if self.dp.changed.wait_for(
+                    lambda: self.dp.whitelists > seen, timeout=min(PROBE_WAIT, remaining)
+                ):
+                    return {"settled": True, "probes": probes}
+        return {"settled": False, "probes": probes}
+
     def dump(self, request: dict[str, Any]) -> dict[str, Any]:
         with self.dp.changed:
             pairs = self.dp.get_producer_pairs(self.name)
@@ -144,6 +176,10 @@ class Consumer:
                 }
         framejson.write(request["out"], {"pairs": pairs, "frames": frames})
         return {"pairs": pairs}
+
+    def decode(self, request: dict[str, Any]) -> dict[str, Any]:
+        framejson.write(request["out"], [ft_decode.decode(item) for item in request["items"]])
+        return {}
 
     def quit(self, request: dict[str, Any]) -> dict[str, Any]:
         started = time.monotonic()
@@ -183,7 +219,15 @@ def main() -> None:
         return consumer.quit(request)
 
     try:
-        lineproto.serve({"wait": consumer.wait, "dump": consumer.dump, "quit": quit_once})
+        lineproto.serve(
+            {
+                "wait": consumer.wait,
+                "settle": consumer.settle,
+                "dump": consumer.dump,
+                "decode": consumer.decode,
+                "quit": quit_once,
+            }
+        )
     finally:
         if not quit_done:
             consumer.quit({})

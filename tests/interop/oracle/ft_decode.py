@@ -1,16 +1,19 @@
 """Decode analyzed_df payloads exactly as Freqtrade's consumer does, for parity tests.
 
 Runs INSIDE the Freqtrade oracle venv. Usage: ``ft_decode.py IN OUT``. ``IN`` is a JSON list of
-``{"kind": "message" | "value", "text": str}``:
+``{"kind": "message" | "value" | "roundtrip", "text": str}``:
 
 * ``message``: a whole producer frame, decoded by the real
   ``HybridJSONWebSocketSerializer._deserialize`` (rapidjson + ``json_to_dataframe`` object hook)
   and validated by ``WSMessageSchema`` / ``WSAnalyzedDFMessage`` as
   ``ExternalMessageConsumer`` does;
-* ``value``: a bare ``__value__`` string, decoded by ``freqtrade.misc.json_to_dataframe``.
+* ``value``: a bare ``__value__`` string, decoded by ``freqtrade.misc.json_to_dataframe``;
+* ``roundtrip``: ``text`` is a ``framejson`` frame; it is encoded with Freqtrade's
+  ``dataframe_to_json`` and decoded with ``json_to_dataframe`` (what a Freqtrade consumer would
+  store if a Freqtrade producer held that frame). ``value`` then holds the encoded string.
 
 ``OUT`` receives a JSON list, one entry per input, ``{"frame": framejson, "key": [...] | null,
-"la": iso | null}`` or ``{"error": "..."}`` if Freqtrade could not decode it.
+"la": iso | null, "value": str | null}`` or ``{"error": "..."}`` if Freqtrade could not do it.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import sys
 from typing import Any
 
 import framejson
-from freqtrade.misc import json_to_dataframe
+from freqtrade.misc import dataframe_to_json, json_to_dataframe
 from freqtrade.rpc.api_server.ws.serializer import HybridJSONWebSocketSerializer
 from freqtrade.rpc.api_server.ws_schemas import WSAnalyzedDFMessage, WSMessageSchema
 
@@ -27,7 +30,12 @@ from freqtrade.rpc.api_server.ws_schemas import WSAnalyzedDFMessage, WSMessageSc
 def decode(item: dict[str, Any]) -> dict[str, Any]:
     text = item["text"]
     if item["kind"] == "value":
-        return {"frame": framejson.dump_frame(json_to_dataframe(text)), "key": None, "la": None}
+        frame = json_to_dataframe(text)
+        return {"frame": framejson.dump_frame(frame), "key": None, "la": None, "value": None}
+    if item["kind"] == "roundtrip":
+        value = dataframe_to_json(framejson.load_frame(framejson.loads(text)))
+        frame = json_to_dataframe(value)
+        return {"frame": framejson.dump_frame(frame), "key": None, "la": None, "value": value}
     if item["kind"] != "message":
         raise ValueError(f"unknown kind {item['kind']!r}")
     serializer = HybridJSONWebSocketSerializer(None)  # type: ignore[arg-type]
@@ -37,6 +45,7 @@ def decode(item: dict[str, Any]) -> dict[str, Any]:
         "frame": framejson.dump_frame(analyzed.data.df),
         "key": [str(part) for part in analyzed.data.key],
         "la": analyzed.data.la.isoformat(),
+        "value": None,
     }
 
 

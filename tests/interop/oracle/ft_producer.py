@@ -30,6 +30,9 @@ Protocol: see ``lineproto``. First line: ``{"event": "listening", "port": N, ...
 * ``expected {"pair": P, "limit": N | null, "out": path}``: write what a Freqtrade consumer
   decodes from this producer's ``analyzed_df`` reply (real serializer out and back in).
 * ``frame {"pair": P, "out": path}``: write the cached frame as the producer holds it.
+* ``decode {"items": [...], "out": path}``: ``ft_decode.py``'s decoding, in this process.
+* ``received {"clear": bool}``: the raw text of every request received so far, in order (all
+  connections), recorded where Freqtrade's serializer decodes it; optionally clear the record.
 * ``quit``.
 """
 
@@ -46,6 +49,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import framejson
+import ft_decode
 import lineproto
 import pandas as pd
 from freqtrade import __version__ as freqtrade_version
@@ -60,6 +64,19 @@ from freqtrade.rpc.api_server.ws_schemas import WSAnalyzedDFMessage
 log = logging.getLogger("ft_producer")
 T = TypeVar("T")
 COMMAND_TIMEOUT = 30.0
+
+_received: list[str] = []
+_real_deserialize = HybridJSONWebSocketSerializer._deserialize
+
+
+def _recording_deserialize(self: HybridJSONWebSocketSerializer, data: str) -> Any:
+    """Record each request's raw text, then decode it with Freqtrade's own code."""
+    _received.append(data)
+    return _real_deserialize(self, data)
+
+
+# Observation only: every request still goes through the real _deserialize.
+HybridJSONWebSocketSerializer._deserialize = _recording_deserialize  # type: ignore[method-assign]
 
 
 class FakeBot:
@@ -200,6 +217,19 @@ class Producer:
         framejson.write(request["out"], {"frame": framejson.dump_frame(df)})
         return {"rows": len(df)}
 
+    def decode(self, request: dict[str, Any]) -> dict[str, Any]:
+        framejson.write(request["out"], [ft_decode.decode(item) for item in request["items"]])
+        return {}
+
+    def received(self, request: dict[str, Any]) -> dict[str, Any]:
+        def take() -> list[str]:
+            texts = list(_received)
+            if request.get("clear"):
+                _received.clear()
+            return texts
+
+        return {"requests": self.on_loop(take)}
+
     def quit(self, request: dict[str, Any]) -> dict[str, Any]:
         return {}
 
@@ -249,6 +279,8 @@ def main() -> None:
                 "broadcast_candle": producer.broadcast_candle,
                 "expected": producer.expected,
                 "frame": producer.frame,
+                "decode": producer.decode,
+                "received": producer.received,
                 "quit": producer.quit,
             }
         )

@@ -8,17 +8,22 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import secrets
 import signal
 import sys
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from .consumer import Consumer
 from .errors import ConfigError, ProducerError
 from .wire import redact_url
+
+if TYPE_CHECKING:
+    from .demo import DemoProducer
 
 __all__ = ["main"]
 
@@ -93,25 +98,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def _demo_producer(args: argparse.Namespace) -> int:
+def _producer(args: argparse.Namespace, **where: object) -> DemoProducer:
     from .demo import DemoProducer
 
-    producer = DemoProducer(
+    return DemoProducer(
         pairs=args.pairs,
         timeframe=args.timeframe,
         candles=args.candles,
-        ws_token=args.ws_token,
-        host=args.host,
-        port=args.port,
         tick=args.tick,
         seed=args.seed,
+        **where,  # type: ignore[arg-type]
     )
+
+
+def _demo_producer(args: argparse.Namespace) -> int:
+    producer = _producer(args, ws_token=args.ws_token, host=args.host, port=args.port)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     with producer:
         print(
-            f"demo producer serving {producer.url} ({len(args.pairs)} pairs, {args.timeframe})",
+            f"demo producer serving {redact_url(producer.url)} "
+            f"({len(args.pairs)} pairs, {args.timeframe})",
             flush=True,
         )
         stop.wait()
@@ -119,19 +127,7 @@ def _demo_producer(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    import secrets
-
-    from .demo import DemoProducer
-
-    producer = DemoProducer(
-        pairs=args.pairs,
-        timeframe=args.timeframe,
-        candles=args.candles,
-        ws_token=secrets.token_urlsafe(16),
-        port=0,
-        tick=args.tick,
-        seed=args.seed,
-    )
+    producer = _producer(args, ws_token=secrets.token_urlsafe(16), port=0)
     with producer:
         print(f"demo producer: {redact_url(producer.url)}")
         config = {"producers": [producer.producer_config(name="default")]}

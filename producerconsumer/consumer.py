@@ -48,7 +48,31 @@ STOP_TIMEOUT = 5.0
 RECENT_UPDATES = 4096
 
 
-class AsyncConsumer:
+class _ProducerData:
+    """The read side shared by both facades, with Freqtrade's data provider names."""
+
+    store: FrameStore
+
+    def get_producer_pairs(self, producer_name: str = "default") -> list[str]:
+        """A copy of the producer's whitelist (``[]`` if none yet), as in Freqtrade."""
+        return self.store.pairs(producer_name)
+
+    def get_producer_df(
+        self,
+        pair: str,
+        timeframe: str | None = None,
+        candle_type: str | None = None,
+        producer_name: str = "default",
+    ) -> tuple[pd.DataFrame, datetime]:
+        """``(copy of the analyzed frame, last_analyzed)`` as Freqtrade's ``get_producer_df``.
+
+        No data gives ``(DataFrame(), 1970-01-01 UTC)``. ``timeframe`` / ``candle_type`` default
+        to what that producer sends.
+        """
+        return self.store.get(producer_name, pair, timeframe, candle_type)
+
+
+class AsyncConsumer(_ProducerData):
     """Consume Freqtrade producers on the running asyncio loop.
 
     >>> async with AsyncConsumer(config) as consumer:       # doctest: +SKIP
@@ -165,7 +189,11 @@ class AsyncConsumer:
         producer_name: str | None = None,
         timeout: float | None = 30.0,
     ) -> FrameUpdate:
-        """The next stored update (for ``pair`` / ``producer_name`` if given) after this call."""
+        """The next stored update (for ``pair`` / ``producer_name`` if given) after this call.
+
+        An update that arrived before the call does not count; to wait for the effect of
+        something you triggered yourself, :meth:`wait_until` a condition on the data instead.
+        """
         start = self._seq
         found: list[FrameUpdate] = []
 
@@ -199,24 +227,6 @@ class AsyncConsumer:
                     await self._changed.wait()
 
     # --- data
-
-    def get_producer_pairs(self, producer_name: str = "default") -> list[str]:
-        """A copy of the producer's whitelist (``[]`` if none yet), as in Freqtrade."""
-        return self.store.pairs(producer_name)
-
-    def get_producer_df(
-        self,
-        pair: str,
-        timeframe: str | None = None,
-        candle_type: str | None = None,
-        producer_name: str = "default",
-    ) -> tuple[pd.DataFrame, datetime]:
-        """``(copy of the analyzed frame, last_analyzed)`` as Freqtrade's ``get_producer_df``.
-
-        No data gives ``(DataFrame(), 1970-01-01 UTC)``. ``timeframe`` / ``candle_type`` default
-        to what that producer sends.
-        """
-        return self.store.get(producer_name, pair, timeframe, candle_type)
 
     def status(self) -> dict[str, ProducerStatus]:
         """Per producer: state, readiness, counts, last message, errors."""
@@ -311,7 +321,7 @@ def _summary(consumer: AsyncConsumer) -> str:
     return "; ".join(parts)
 
 
-class Consumer:
+class Consumer(_ProducerData):
     """Blocking consumer for scripts and notebooks; data stays live in a background thread.
 
     >>> with Consumer("config.json") as consumer:          # doctest: +SKIP
@@ -386,7 +396,11 @@ class Consumer:
         producer_name: str | None = None,
         timeout: float | None = 30.0,
     ) -> FrameUpdate:
-        """Block until the next stored update (for ``pair`` / ``producer_name`` if given)."""
+        """Block until the next stored update (for ``pair`` / ``producer_name`` if given).
+
+        An update that arrived before the call does not count; to wait for the effect of
+        something you triggered yourself, :meth:`wait_until` a condition on the data instead.
+        """
         start = self._consumer._seq
         found: list[FrameUpdate] = []
 
@@ -421,24 +435,6 @@ class Consumer:
                 raise on_timeout()
             with condition:
                 condition.wait(0.25 if remaining is None else min(remaining, 0.25))
-
-    def get_producer_pairs(self, producer_name: str = "default") -> list[str]:
-        """A copy of the producer's whitelist (``[]`` if none yet), as in Freqtrade."""
-        return self._consumer.get_producer_pairs(producer_name)
-
-    def get_producer_df(
-        self,
-        pair: str,
-        timeframe: str | None = None,
-        candle_type: str | None = None,
-        producer_name: str = "default",
-    ) -> tuple[pd.DataFrame, datetime]:
-        """``(copy of the analyzed frame, last_analyzed)`` as Freqtrade's ``get_producer_df``.
-
-        No data gives ``(DataFrame(), 1970-01-01 UTC)``. ``timeframe`` / ``candle_type`` default
-        to what that producer sends.
-        """
-        return self._consumer.get_producer_df(pair, timeframe, candle_type, producer_name)
 
     def status(self) -> dict[str, ProducerStatus]:
         """Per producer: state, readiness, counts, last message time, errors."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -71,15 +72,14 @@ def test_new_candle_is_appended_live(producer, consumer):
     consumer.updated += seen.append
     before, _ = consumer.get_producer_df("ETH/USDT")
     producer.advance(1)
-    update = consumer.wait_for_update("ETH/USDT", timeout=10)
     consumer.wait_until(
         lambda: all(len(consumer.get_producer_df(p)[0]) == len(before) + 1 for p in PAIRS), 10
     )
     after, _ = consumer.get_producer_df("ETH/USDT")
-    assert update.action == "append" and update.rows == 1
+    update = next(u for u in seen if u.key.pair == "ETH/USDT")
+    assert update.action == "append" and update.rows == 1 and update.stored_rows == len(before) + 1
     assert after["date"].iloc[-1] - before["date"].iloc[-1] == pd.Timedelta(minutes=5)
-    assert_frame_equal(after.iloc[:-1], before.reset_index(drop=True).iloc[:], check_exact=True)
-    assert any(u.key.pair == "ETH/USDT" for u in seen)
+    assert_frame_equal(after.iloc[:-1], before.reset_index(drop=True), check_exact=True)
     consumer.updated -= seen.append
 
 
@@ -186,8 +186,12 @@ def test_readers_on_threads_during_live_updates(producer, consumer):
         thread.start()
     try:
         for _ in range(5):
+            last = consumer.get_producer_df("XRP/USDT")[0]["date"].iloc[-1]
             producer.advance(1)
-            consumer.wait_for_update("XRP/USDT", timeout=10)
+            consumer.wait_until(
+                lambda last=last: consumer.get_producer_df("XRP/USDT")[0]["date"].iloc[-1] > last,
+                10,
+            )
     finally:
         stop.set()
         for thread in threads:
@@ -200,8 +204,10 @@ async def test_async_consumer(producer):
     async with pc.AsyncConsumer(config) as consumer:
         await consumer.wait_ready(timeout=30)
         assert consumer.get_producer_pairs() == PAIRS
+        waiter = asyncio.create_task(consumer.wait_for_update("BTC/USDT", timeout=10))
+        await asyncio.sleep(0)  # let the waiter note where "next" starts
         await producer.advance_async(1)
-        update = await consumer.wait_for_update("BTC/USDT", timeout=10)
+        update = await waiter
         assert update.action == "append"
     assert not consumer.running
 

@@ -166,6 +166,23 @@ def test_unusual_shapes_use_reference_path(payload: str, reason: str) -> None:
     assert_same(payload)
 
 
+@pytest.mark.parametrize(
+    "payload",
+    [
+        r'{"columns":["\ud800","a"],"index":[0],"data":[[1,2]]}',
+        r'{"columns":["\u00e9t\u00e9","a"],"index":[0,1],"data":[[1,"x\u00e9"],[2,"\""]]}',
+        r'{"columns":["a","b"],"index":[0,1],"data":[[1,"\"q\""],[2,""]]}',
+        '{"columns":["a","b"],"index":[0,1],"data":[[1,"x"],[2,"1"]]}',
+        '{"columns":["a","b"],"index":[0,1],"data":[[1,""],["2",""]]}',
+        '{"columns":["a","b"],"index":[0,1],"data":[[1.0,true],[2.0,false]]}',
+        '{"columns":["a","b"],"index":[0,1],"data":[[true,1.5],[2.0,null]]}',
+        '{"columns":["a", "b"],\n "index":[0, 1], "data":[[NaN, 1],[Infinity, 2]]}',
+    ],
+)
+def test_escapes_and_mixed_values_match_reference(payload: str) -> None:
+    assert_same(payload)
+
+
 # --- (c) malformed payloads ------------------------------------------------------------------
 
 

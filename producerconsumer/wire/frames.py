@@ -29,6 +29,7 @@ a ``ValueError``. Unlike pandas, rows of the wrong length are an error rather th
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Sequence
 from functools import lru_cache
@@ -36,7 +37,6 @@ from io import StringIO
 from typing import Any, Final
 
 import numpy as np
-import orjson
 import pandas as pd
 from pandas.api.types import infer_dtype
 
@@ -248,7 +248,9 @@ def _column_axis(names: tuple[str, ...]) -> pd.Index | None:
     """
     if len(set(names)) != len(names):
         return None
-    text = orjson.dumps({"columns": list(names), "index": [], "data": []}).decode()
+    # json.dumps escapes everything (even lone surrogates), so pandas' parser reads back the same
+    # labels it read from the payload.
+    text = json.dumps({"columns": list(names), "index": [], "data": []})
     try:
         axis = pd.read_json(StringIO(text), orient="split").columns
     except Exception:

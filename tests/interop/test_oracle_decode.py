@@ -96,6 +96,41 @@ def hostile_frame(rows: int = 12, seed: int = 7) -> pd.DataFrame:
     )
 
 
+def fuzz_frame(seed: int) -> pd.DataFrame:
+    """A random frame: random row count and columns drawn from value kinds that hit different
+    paths of ``to_json`` / ``read_json`` (including names ``read_json`` treats as dates)."""
+    rng = np.random.default_rng(seed)
+    rows = int(rng.integers(1, 40))
+    dates = pd.date_range("2026-02-01", periods=rows, freq="1h", tz="UTC")
+
+    def floats() -> np.ndarray:
+        values = 10.0 ** rng.uniform(-14, 16, rows) * rng.choice([-1.0, 1.0], rows)
+        holes = rng.uniform(0, 1, rows)
+        values[holes < 0.1] = np.nan
+        values[(holes >= 0.1) & (holes < 0.13)] = np.inf
+        return values
+
+    kinds = {
+        "floats": floats,
+        "integral": lambda: np.round(rng.uniform(-1e6, 1e6, rows)),
+        "integral_nan": lambda: np.where(rng.uniform(0, 1, rows) < 0.3, np.nan, 1.0),
+        "ints": lambda: rng.integers(-(2**62), 2**62, rows),
+        "bools": lambda: rng.uniform(0, 1, rows) < 0.5,
+        "strings": lambda: rng.choice(["", "a", "long_tag", "1.5", "null"], rows).tolist(),
+        "datetimes": lambda: pd.Series(dates - pd.Timedelta("3D")).where(
+            rng.uniform(0, 1, rows) > 0.2
+        ),
+        "epoch_ms": lambda: (dates.asi8 // 1000 // 1000).astype("int64"),
+    }
+    names = ["close_time", "timestamp_x", "modified", "datetime", "opened_at", "value"]
+    columns: dict[str, object] = {"date": dates}
+    for i in range(int(rng.integers(1, 8))):
+        kind = str(rng.choice(list(kinds)))
+        name = str(rng.choice(names)) if rng.uniform() < 0.4 else f"{kind}_{i}"
+        columns.setdefault(name, kinds[kind]())
+    return pd.DataFrame(columns)
+
+
 async def _capture(producer: FtProducer, pairs: list[str]) -> dict[str, str]:
     """Raw text of every analyzed_df message Freqtrade's producer sends to a plain client:
     the initial replies, a ``limit: 2`` reply and a one-row broadcast."""
@@ -117,7 +152,8 @@ async def _capture(producer: FtProducer, pairs: list[str]) -> dict[str, str]:
 async def test_real_producer_frames_decode_like_freqtrade(start_ft_producer) -> None:
     producer = start_ft_producer()
     frames = {"BTC/USDT": make_frame("BTC/USDT", 200), "HOSTILE/USDT": hostile_frame()}
-    frames |= {f"FUZZ{i}/USDT": hostile_frame(rows=3 + i, seed=i) for i in range(12)}
+    frames |= {f"HOSTILE{i}/USDT": hostile_frame(rows=3 + i, seed=i) for i in range(6)}
+    frames |= {f"FUZZ{i}/USDT": fuzz_frame(seed=i) for i in range(40)}
     producer.set_frames(frames)
     # NEVER/USDT is whitelisted but never analysed: Freqtrade sends an empty frame for it.
     pairs = [*frames, "NEVER/USDT"]

@@ -26,7 +26,6 @@ if [[ ! -x "$python_bin" ]]; then
     "$base_python" -m venv "$venv" >&2
 fi
 rm -f "$marker"
-"$python_bin" -m pip install --disable-pip-version-check --quiet --upgrade pip >&2
 "$python_bin" -m pip install --disable-pip-version-check --quiet "$FREQTRADE_PIN" >&2
 # Fail here, not in the tests, if the install is unusable.
 "$python_bin" - >&2 <<'EOF'

@@ -177,11 +177,7 @@ class AsyncConsumer(_ProducerData):
     async def wait_until(self, predicate: Callable[[], bool], timeout: float | None = 30.0) -> None:
         """Wait until ``predicate()`` is true; it is checked after every received message."""
         self._require_running()
-
-        def expired() -> Exception:
-            return TimeoutError(f"condition not met within {timeout} s")
-
-        await self._wait(predicate, timeout, expired, check_fatal=False)
+        await self._wait(predicate, timeout, _unmet(timeout), check_fatal=False)
 
     async def wait_for_update(
         self,
@@ -194,6 +190,15 @@ class AsyncConsumer(_ProducerData):
         An update that arrived before the call does not count; to wait for the effect of
         something you triggered yourself, :meth:`wait_until` a condition on the data instead.
         """
+        arrived, found = self._next_update(pair, producer_name)
+        await self.wait_until(arrived, timeout)
+        return found[0]
+
+    def _next_update(
+        self, pair: str | None, producer_name: str | None
+    ) -> tuple[Callable[[], bool], list[FrameUpdate]]:
+        """A predicate that is true once a matching update arrived after now, and the list it
+        puts that update in."""
         start = self._seq
         found: list[FrameUpdate] = []
 
@@ -201,8 +206,7 @@ class AsyncConsumer(_ProducerData):
             found[:] = _matching(self._recent, start, pair, producer_name)[:1]
             return bool(found)
 
-        await self.wait_until(arrived, timeout)
-        return found[0]
+        return arrived, found
 
     async def _wait(
         self,
@@ -281,6 +285,10 @@ class AsyncConsumer(_ProducerData):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {_summary(self)}>"
+
+
+def _unmet(timeout: float | None) -> Callable[[], Exception]:
+    return lambda: TimeoutError(f"condition not met within {timeout} s")
 
 
 def _matching(
@@ -384,11 +392,7 @@ class Consumer(_ProducerData):
     def wait_until(self, predicate: Callable[[], bool], timeout: float | None = 30.0) -> None:
         """Block until ``predicate()`` is true; it is checked after every received message."""
         self._require_started()
-
-        def expired() -> Exception:
-            return TimeoutError(f"condition not met within {timeout} s")
-
-        self._wait(predicate, timeout, expired, None, check_fatal=False)
+        self._wait(predicate, timeout, _unmet(timeout), None, check_fatal=False)
 
     def wait_for_update(
         self,
@@ -401,13 +405,7 @@ class Consumer(_ProducerData):
         An update that arrived before the call does not count; to wait for the effect of
         something you triggered yourself, :meth:`wait_until` a condition on the data instead.
         """
-        start = self._consumer._seq
-        found: list[FrameUpdate] = []
-
-        def arrived() -> bool:
-            found[:] = _matching(self._consumer._recent, start, pair, producer_name)[:1]
-            return bool(found)
-
+        arrived, found = self._consumer._next_update(pair, producer_name)
         self.wait_until(arrived, timeout)
         return found[0]
 

@@ -14,38 +14,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Coroutine, Sequence
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any
 
 import pandas as pd
 
-from .. import _loop
-from ..wire.messages import CANDLE_TYPES, build_url
+from ..wire.messages import CANDLE_TYPES
 from .market import SyntheticMarket
+from .served import ServedProducer
 from .server import FrameSource, ProducerServer
 from .strategy import ProducerStrategy
 
 __all__ = ["DemoProducer", "FrameSource", "ProducerServer", "ProducerStrategy", "SyntheticMarket"]
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-
-_CALL_TIMEOUT = 60.0
-_WILDCARD_HOSTS = {"", "0.0.0.0", "::"}
 
 
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
-
-
-class DemoProducer:
+class DemoProducer(ServedProducer):
     """A Freqtrade-compatible producer serving analyzed frames of a synthetic market.
 
     ``pairs``/``timeframe``/``candle_type`` make the keys; ``candles`` closed candles per pair
@@ -83,13 +70,7 @@ class DemoProducer:
             raise ValueError(f"candles must be >= 1, got {candles}")
         if tick is not None and tick < 0:
             raise ValueError(f"tick must be >= 0 seconds or None, got {tick}")
-        tokens = [secrets.token_urlsafe(24)] if ws_token is None else ws_token
-        tokens = [tokens] if isinstance(tokens, str) else list(tokens)
-        if not tokens or not all(isinstance(t, str) and t for t in tokens):
-            raise ValueError("ws_token must be a non-empty string or a list of them")
-        self._tokens: list[str] = tokens
-        self.host = host
-        self._requested_port = port
+        super().__init__(ws_token, host, port)
         self.tick = tick or None
         self.seed = seed
         self._timeframe = timeframe
@@ -103,9 +84,6 @@ class DemoProducer:
         self._ohlcv: dict[str, pd.DataFrame] = {}
         self._analyzed: dict[str, tuple[pd.DataFrame, datetime]] = {}
         self._last = self.market.last_closed(end)
-        self._server: ProducerServer | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._ticker: asyncio.Task[None] | None = None
         self._apply_whitelist(_check_pairs(pairs))
 
     # --- FrameSource
@@ -133,33 +111,9 @@ class DemoProducer:
         return self.current_whitelist()
 
     @property
-    def running(self) -> bool:
-        return self._server is not None and self._server.running
-
-    @property
-    def port(self) -> int | None:
-        """The bound port (``port=0`` picks a free one), or None when not running."""
-        return self._server.port if self._server is not None else None
-
-    @property
     def last_candle(self) -> pd.Timestamp:
         """Open date of the newest candle."""
         return self._last
-
-    @property
-    def url(self) -> str:
-        """The websocket URL a consumer connects to. It contains the (first) token."""
-        return build_url(self._connect_host(), self._bound_port(), False, self._tokens[0])
-
-    def producer_config(self, name: str = "default") -> dict[str, Any]:
-        """An entry for a consumer's ``external_message_consumer.producers`` list."""
-        return {
-            "name": name,
-            "host": self._connect_host(),
-            "port": self._bound_port(),
-            "secure": False,
-            "ws_token": self._tokens[0],
-        }
 
     def frame(self, pair: str) -> pd.DataFrame:
         """A copy of the current analyzed frame of ``pair`` (KeyError if not whitelisted)."""
@@ -187,60 +141,6 @@ class DemoProducer:
         """:meth:`set_whitelist` for coroutines."""
         await self._dispatch_async(self._set_whitelist_now, _check_pairs(pairs))
 
-    def start(self) -> None:
-        """Serve on the package's background loop (returns once listening). Idempotent."""
-        if self._loop is not None:
-            return
-        _loop.run_sync(self._start_here(), _CALL_TIMEOUT)
-
-    def stop(self) -> None:
-        """Stop serving and close every client connection. Idempotent."""
-        loop = self._loop
-        if loop is None:
-            return
-        if _running_loop() is loop:
-            raise RuntimeError("this producer runs on the current event loop: await stop_async()")
-        asyncio.run_coroutine_threadsafe(self._stop_here(), loop).result(_CALL_TIMEOUT)
-
-    async def start_async(self) -> None:
-        """Serve on the running event loop (returns once listening). Idempotent."""
-        if self._loop is None:
-            await self._start_here()
-
-    async def stop_async(self) -> None:
-        """:meth:`stop` for coroutines."""
-        loop = self._loop
-        if loop is None:
-            return
-        if _running_loop() is loop:
-            await self._stop_here()
-        else:
-            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self._stop_here(), loop))
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    async def __aenter__(self) -> Self:
-        await self.start_async()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop_async()
-
     def __repr__(self) -> str:
         # Never the token.
         with self._lock:
@@ -255,24 +155,8 @@ class DemoProducer:
 
     # --- running on the server's loop
 
-    async def _start_here(self) -> None:
-        if self._loop is not None:
-            return
-        server = ProducerServer(self, self._tokens, self.host, self._requested_port)
-        await server.start()
-        self._server, self._loop = server, asyncio.get_running_loop()
-        if self.tick:
-            self._ticker = asyncio.create_task(self._tick(self.tick))
-
-    async def _stop_here(self) -> None:
-        ticker, self._ticker = self._ticker, None
-        if ticker is not None:
-            ticker.cancel()
-            await asyncio.gather(ticker, return_exceptions=True)
-        server = self._server
-        if server is not None:
-            await server.stop()
-        self._server, self._loop = None, None
+    def _background(self) -> Coroutine[Any, Any, None] | None:
+        return self._tick(self.tick) if self.tick else None
 
     async def _tick(self, seconds: float) -> None:
         while True:
@@ -281,28 +165,6 @@ class DemoProducer:
                 self._advance_now(1)
             except Exception:
                 log.exception("demo producer: could not produce a new candle")
-
-    def _dispatch(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn`` where the server runs: inline when not serving or already on its loop,
-        else on its loop while this thread waits."""
-        loop = self._loop
-        if loop is None or _running_loop() is loop:
-            return fn(*args)
-
-        async def call() -> T:
-            return fn(*args)
-
-        return asyncio.run_coroutine_threadsafe(call(), loop).result(_CALL_TIMEOUT)
-
-    async def _dispatch_async(self, fn: Callable[..., T], *args: Any) -> T:
-        loop = self._loop
-        if loop is None or _running_loop() is loop:
-            return fn(*args)
-
-        async def call() -> T:
-            return fn(*args)
-
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(call(), loop))
 
     # --- state changes (on the server's loop when serving)
 
@@ -360,17 +222,6 @@ class DemoProducer:
             self._analyzed.pop(pair, None)
         self._whitelist = list(pairs)
         return added
-
-    def _connect_host(self) -> str:
-        return "127.0.0.1" if self.host in _WILDCARD_HOSTS else self.host
-
-    def _bound_port(self) -> int:
-        port = self.port
-        if port is None:
-            if not self._requested_port:
-                raise RuntimeError("the producer is not running: its port is not known yet")
-            return self._requested_port
-        return port
 
 
 def _check_pairs(pairs: Sequence[str]) -> list[str]:

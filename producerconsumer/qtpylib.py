@@ -295,7 +295,10 @@ def returns(series: pd.Series) -> pd.Series:
 
 def log_returns(series: pd.Series) -> pd.Series:
     """Log returns ``log(x[t] / x[t-1])``; infinities become NaN."""
-    return pd.Series(np.log(series / series.shift(1))).replace([np.inf, -np.inf], np.nan)
+    # A zero or negative price is expected to give NaN here, not a RuntimeWarning.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.log(series / series.shift(1))
+    return pd.Series(logs).replace([np.inf, -np.inf], np.nan)
 
 
 def roc(series: pd.Series, window: int = 14) -> pd.Series:

@@ -428,6 +428,36 @@ def test_updates_are_coalesced_and_the_consumer_loop_is_not_blocked(producer, co
         release.set()
 
 
+def test_restart_and_stop_from_a_handler(producer, consumer):
+    runner = StrategyRunner(ConsumerStrategy, consumer)
+    for _ in range(2):  # start / stop / start again
+        with runner:
+            runner.wait_until(lambda: runner.evaluations >= 3, WAIT)
+        assert not runner.running
+        runner.evaluations = 0
+    stopped = threading.Event()
+
+    def stop_now(pair: str, frame: pd.DataFrame) -> None:
+        runner.stop()
+        stopped.set()
+
+    runner.evaluated += stop_now
+    runner.start()
+    assert stopped.wait(WAIT)
+    runner.stop()  # idempotent
+    assert not runner.running
+
+
+def test_a_class_that_needs_arguments_asks_for_an_instance(consumer):
+    class NeedsConfig(IStrategy):
+        def __init__(self, config):
+            super().__init__(config)
+
+    with pytest.raises(TypeError, match=r"pass an instance.*NeedsConfig\(config\)"):
+        StrategyRunner(NeedsConfig, consumer)
+    assert StrategyRunner(NeedsConfig({"x": 1}), consumer).strategy.config == {"x": 1}
+
+
 def test_whitelist_removal_drops_the_pair(producer, consumer):
     with StrategyRunner(ConsumerStrategy, consumer) as runner:
         runner.wait_until(lambda: set(runner.latest) == set(PAIRS), WAIT)

@@ -110,7 +110,7 @@ class StrategyRunner:
         params: Mapping[str, Any] | None = None,
         candles: CandleSource | None = None,
     ) -> None:
-        self.strategy = strategy() if isinstance(strategy, type) else strategy
+        self.strategy = _instantiate(strategy) if isinstance(strategy, type) else strategy
         self.source = source
         self.producer_name = producer_name
         self.candles = candles
@@ -193,7 +193,10 @@ class StrategyRunner:
         self._queue = queue.SimpleQueue()
         self._pending.clear()
         worker = threading.Thread(
-            target=self._work, name=f"pc-strategy-{type(self.strategy).__name__}", daemon=True
+            target=self._work,
+            args=(self._queue,),
+            name=f"pc-strategy-{type(self.strategy).__name__}",
+            daemon=True,
         )
         self._worker = worker
         updated.connect(self._on_update)
@@ -218,6 +221,8 @@ class StrategyRunner:
             if isinstance(event, Event):
                 event.disconnect(handler)
         self._queue.put(_STOP)
+        if worker is threading.current_thread():
+            return  # stopped from an event handler: the worker ends after this evaluation
         worker.join(STOP_TIMEOUT)
         if worker.is_alive():
             log.warning("strategy runner: an evaluation still runs after %s s", STOP_TIMEOUT)
@@ -294,10 +299,12 @@ class StrategyRunner:
             self._pending.add(pair)
         self._queue.put(pair)
 
-    def _work(self) -> None:
+    def _work(self, pairs: queue.SimpleQueue[Any]) -> None:
+        # Its own queue, so a worker outliving stop() (a long evaluation) never takes pairs
+        # meant for the next start()'s worker.
         while True:
-            pair = self._queue.get()
-            if pair is _STOP:
+            pair = pairs.get()
+            if pair is _STOP or self._worker is not threading.current_thread():
                 return
             with self._changed:
                 # Cleared before evaluating, so an update arriving meanwhile queues it again.
@@ -364,6 +371,17 @@ class StrategyRunner:
         summary = self.summary()
         table = summary.to_html() if not summary.empty else "<p>nothing evaluated yet</p>"
         return f"<p>{escape(repr(self))}</p>{table}"
+
+
+def _instantiate(cls: type) -> Any:
+    try:
+        return cls()
+    except TypeError as exc:
+        # A Freqtrade IStrategy wants its config: the user has to build that one.
+        raise TypeError(
+            f"cannot create {cls.__name__}() without arguments ({exc}); pass an instance "
+            f"instead, e.g. StrategyRunner({cls.__name__}(config), consumer)"
+        ) from exc
 
 
 def _evaluation(pair: str, frame: pd.DataFrame, duration: float) -> Evaluation:

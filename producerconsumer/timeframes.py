@@ -14,8 +14,12 @@ import pandas as pd
 
 __all__ = [
     "candles_between",
+    "timeframe_to_floor_freq",
     "timeframe_to_minutes",
     "timeframe_to_msecs",
+    "timeframe_to_next_date",
+    "timeframe_to_prev_date",
+    "timeframe_to_resample_freq",
     "timeframe_to_seconds",
     "timeframe_to_timedelta",
 ]
@@ -61,6 +65,79 @@ def timeframe_to_msecs(timeframe: str) -> int:
 def timeframe_to_timedelta(timeframe: str) -> timedelta:
     """One candle as a :class:`~datetime.timedelta`."""
     return timedelta(seconds=timeframe_to_seconds(timeframe))
+
+
+def timeframe_to_resample_freq(timeframe: str) -> str:
+    """The pandas frequency that resamples candles into ``timeframe``, as Freqtrade's helper of
+    the same name: ``"<seconds>s"`` for fixed lengths up to a week, ``"1W-MON"`` for weeks (they
+    start on Monday), ``"<n>MS"`` for months (from the 1st), ``"1YS"`` for ``1y`` and the
+    timeframe itself for longer ones."""
+    if timeframe == "1y":
+        return "1YS"
+    seconds = timeframe_to_seconds(timeframe)
+    minutes = seconds // 60
+    # Freqtrade's thresholds, in ccxt minutes: a week is 10080, a month 43200, a year 525600.
+    if 10000 < minutes < 43200:
+        return "1W-MON"
+    if 43200 <= minutes < 525600:
+        return f"{timeframe}S"
+    if minutes > 43200:
+        return timeframe
+    return f"{seconds}s"
+
+
+def timeframe_to_floor_freq(timeframe: str) -> str:
+    """The pandas frequency Freqtrade floors dates to for ``timeframe``: ``"1s"`` for timeframes
+    of a minute or less, else ``"1min"``."""
+    return "1s" if timeframe_to_minutes(timeframe) <= 1 else "1min"
+
+
+def timeframe_to_prev_date(timeframe: str, date: datetime | None = None) -> datetime:
+    """The open date of the candle that contains ``date`` (default: now), in UTC.
+
+    A candle open date is returned unchanged. As in Freqtrade (via ccxt): weeks start on Monday
+    (counted from 1970-01-05), months and years on the calendar, other timeframes are multiples
+    of their length since the epoch. A naive ``date`` is read as local time, like
+    :meth:`datetime.timestamp` does.
+    """
+    return _round_date(timeframe, date, up=False)
+
+
+def timeframe_to_next_date(timeframe: str, date: datetime | None = None) -> datetime:
+    """The open date of the candle after the one that contains ``date`` (default: now), in UTC.
+
+    Always strictly later than ``date``: a candle open date gives the next candle's.
+    """
+    return _round_date(timeframe, date, up=True)
+
+
+_EPOCH_MONDAY = datetime(1970, 1, 5, tzinfo=UTC)
+
+
+def _round_date(timeframe: str, date: datetime | None, *, up: bool) -> datetime:
+    amount, unit = _parse(timeframe)
+    if date is None:
+        date = datetime.now(UTC)
+    # Whole milliseconds, truncated as Freqtrade's ``dt_ts`` does (sub-ms parts never matter:
+    # the shortest timeframe is a second).
+    msecs = int(date.timestamp() * 1000)
+    if unit in ("w", "M", "y"):
+        moment = datetime.fromtimestamp(msecs / 1000, UTC)
+        if unit == "w":
+            weeks = (moment - _EPOCH_MONDAY).days // 7 // amount * amount + (amount if up else 0)
+            start = _EPOCH_MONDAY + timedelta(weeks=weeks)
+        elif unit == "M":
+            months = (moment.year * 12 + moment.month - 1) // amount * amount
+            months += amount if up else 0
+            start = datetime(months // 12, months % 12 + 1, 1, tzinfo=UTC)
+        else:
+            start = datetime(
+                moment.year // amount * amount + (amount if up else 0), 1, 1, tzinfo=UTC
+            )
+        return start
+    step = amount * _UNIT_SECONDS[unit] * 1000
+    rounded = msecs - msecs % step + (step if up else 0)
+    return datetime.fromtimestamp(rounded // 1000, UTC)
 
 
 def _as_utc(value: datetime | pd.Timestamp) -> pd.Timestamp:

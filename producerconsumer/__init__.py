@@ -13,11 +13,13 @@ from .config import ConsumerConfig, ProducerConfig, load_config
 from .connection import ProducerStatus
 from .consumer import AsyncConsumer, Consumer
 from .errors import AuthenticationError, ConfigError, ProducerError, ReadyTimeout
+from .snapshot import Snapshot, load_snapshot
 from .store import FrameUpdate
 from .wire import FrameKey, ProtocolError
 
 if TYPE_CHECKING:
     from .demo import DemoProducer
+    from .replay import ReplayProducer, read_recording
 
 __all__ = [
     "AsyncConsumer",
@@ -33,17 +35,28 @@ __all__ = [
     "ProducerStatus",
     "ProtocolError",
     "ReadyTimeout",
+    "ReplayProducer",
+    "Snapshot",
     "load_config",
+    "load_snapshot",
+    "read_recording",
     "timeframes",
     "wire",
 ]
 __version__ = "0.1.0"
 
 
-def __getattr__(name: str) -> Any:
-    # The demo producer (a websocket server and a synthetic market) loads on first use.
-    if name == "DemoProducer":
-        from .demo import DemoProducer
+_LAZY = {
+    "DemoProducer": ".demo",
+    "ReplayProducer": ".replay",
+    "read_recording": ".replay",
+}
 
-        return DemoProducer
+
+def __getattr__(name: str) -> Any:
+    # The producers (a websocket server, a synthetic market) load on first use.
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
     raise AttributeError(f"module 'producerconsumer' has no attribute {name!r}")

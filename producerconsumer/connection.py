@@ -176,7 +176,8 @@ class ProducerConnection:
 
     ``notify(kind, payload)`` is called on the loop for ``"update"`` (a :class:`FrameUpdate`),
     ``"whitelist"`` (the pair list), ``"new_candle"`` (a :class:`~.wire.FrameKey`),
-    ``"message"`` (any other parsed message) and ``"status"`` (a :class:`ProducerStatus`).
+    ``"message"`` (any other parsed message), ``"status"`` (a :class:`ProducerStatus`),
+    ``"bad_message"`` and, while :attr:`recording`, ``"raw"`` (name, text, arrival time).
     """
 
     def __init__(
@@ -202,6 +203,7 @@ class ProducerConnection:
         self.latency: float | None = None
         self.recent_errors: deque[str] = deque(maxlen=RECENT_ERRORS)
         self.answered: set[str] = set()  # pairs that got an analyzed_df reply (even empty)
+        self.recording = False  # hand every raw message to notify("raw", ...) too
         self._failures = 0
         self._sessions = 0
         self._requests: asyncio.Queue[tuple[int | None, str | None]] | None = None
@@ -356,6 +358,8 @@ class ProducerConnection:
     def _handle(self, text: str | bytes) -> None:
         self.messages += 1
         self.last_message = datetime.now(UTC)
+        if self.recording and isinstance(text, str):
+            self._notify("raw", (self.name, text, self.last_message.timestamp()))
         try:
             message = wire.parse_message(text, received=self.last_message)
             if isinstance(message, wire.AnalyzedFrame):

@@ -28,7 +28,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from html import escape
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import pandas as pd
 
@@ -37,7 +37,12 @@ from .config import ConsumerConfig, load_config
 from .connection import ProducerConnection, ProducerStatus
 from .errors import AuthenticationError, ProducerError, ReadyTimeout
 from .events import Event
+from .snapshot import Snapshot
 from .store import FrameStore, FrameUpdate
+from .wire import messages as wire
+
+if TYPE_CHECKING:
+    from .replay import Recorder
 
 __all__ = ["AsyncConsumer", "Consumer"]
 
@@ -52,6 +57,10 @@ class _ProducerData:
     """The read side shared by both facades, with Freqtrade's data provider names."""
 
     store: FrameStore
+
+    def snapshot(self) -> Snapshot:
+        """An immutable copy of every frame and whitelist, taken atomically (and cheaply)."""
+        return Snapshot(self.store.copy())
 
     def get_producer_pairs(self, producer_name: str = "default") -> list[str]:
         """A copy of the producer's whitelist (``[]`` if none yet), as in Freqtrade."""
@@ -97,6 +106,7 @@ class AsyncConsumer(_ProducerData):
         self._recent: deque[tuple[int, FrameUpdate]] = deque(maxlen=RECENT_UPDATES)
         self._seq = 0
         self._stopping = False
+        self._recorders: list[Recorder] = []
 
     # --- lifecycle
 
@@ -239,6 +249,38 @@ class AsyncConsumer(_ProducerData):
     def is_ready(self) -> bool:
         return all(connection.ready for connection in self.connections.values())
 
+    def record(self, path: str | os.PathLike[str]) -> Recorder:
+        """Start recording every producer message to ``path`` (see :mod:`.replay`).
+
+        The recording begins with what the consumer already holds (whitelists and frames, as
+        the messages a producer would send for them), so it replays on its own. Call from the
+        consumer's loop; ``Consumer.record`` does that for you.
+        """
+        from .replay import Recorder
+
+        recorder = Recorder(path, self.config.producers)
+        now = time.time()
+        for name in self.store.producers():
+            if self.store.has_whitelist(name):
+                recorder.write(name, wire.whitelist_message(self.store.pairs(name)), now, True)
+            for key in self.store.keys(name):
+                stored = self.store.entry(name, key)
+                if stored is not None:
+                    text = wire.analyzed_df_message(key, stored.frame, stored.last_analyzed)
+                    recorder.write(name, text, now, True)
+        self._recorders.append(recorder)
+        recorder._detach.append(self._detach_recorder)
+        for connection in self.connections.values():
+            connection.recording = True
+        return recorder
+
+    def _detach_recorder(self, recorder: Recorder) -> None:
+        if recorder in self._recorders:
+            self._recorders.remove(recorder)
+        if not self._recorders:
+            for connection in self.connections.values():
+                connection.recording = False
+
     # --- internals
 
     def _require_running(self) -> None:
@@ -263,6 +305,10 @@ class AsyncConsumer(_ProducerData):
         return ReadyTimeout(names, "not ready in time:\n  " + "\n  ".join(lines))
 
     def _dispatch(self, kind: str, payload: Any) -> None:
+        if kind == "raw":
+            for recorder in self._recorders:
+                recorder.write(*payload)
+            return
         if kind == "update":
             self._seq += 1
             self._recent.append((self._seq, payload))
@@ -437,6 +483,19 @@ class Consumer(_ProducerData):
     def status(self) -> dict[str, ProducerStatus]:
         """Per producer: state, readiness, counts, last message time, errors."""
         return self._consumer.status()
+
+    def record(self, path: str | os.PathLike[str]) -> Recorder:
+        """Record every producer message to ``path`` until the returned recorder is closed::
+
+        with consumer.record("session.pcrec"):
+            ...
+        replay = pc.ReplayProducer("session.pcrec")
+        """
+
+        async def start() -> Recorder:
+            return self._consumer.record(path)
+
+        return _loop.run_sync(start(), timeout=60)
 
     def is_ready(self) -> bool:
         return self._consumer.is_ready()

@@ -169,6 +169,29 @@ class FrameStore:
         )
         return FrameUpdate(producer, key, action, rows, len(new), last_analyzed, request)
 
+    def put(
+        self, producer: str, key: FrameKey, frame: pd.DataFrame, last_analyzed: datetime
+    ) -> None:
+        """Store ``frame`` as it is, without the append rules (for restoring a snapshot)."""
+        with self._lock:
+            self._version += 1
+            self._frames.setdefault(producer, {})[key] = StoredFrame(
+                frame, last_analyzed, time.time(), self._version
+            )
+            self.changed.notify_all()
+
+    def copy(self) -> FrameStore:
+        """An independent store holding the same frames and whitelists, taken atomically.
+
+        Cheap: stored frames are never mutated, so they are shared, not copied.
+        """
+        other = FrameStore(self.remove_entry_exit_signals)
+        with self._lock:
+            other._frames = {name: dict(entries) for name, entries in self._frames.items()}
+            other._pairs = {name: list(pairs) for name, pairs in self._pairs.items()}
+            other._version = self._version
+        return other
+
     def entry(self, producer: str, key: FrameKey) -> StoredFrame | None:
         with self._lock:
             return self._frames.get(producer, {}).get(key)

@@ -552,6 +552,13 @@ class Consumer(_ProducerData):
         )
         return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any] | None:
+        # In a kernel with ipywidgets: a self-updating StatusPanel; IPython adds the
+        # _repr_html_ table to the bundle, the fallback for frontends without widgets.
+        from .widgets import consumer_mimebundle
+
+        return consumer_mimebundle(self)
+
 
 class _Progress:
     """A one-line progress display for long syncs (stderr; works in terminals and notebooks)."""

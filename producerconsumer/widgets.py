@@ -1,0 +1,554 @@
+"""Live notebook widgets: :class:`Dashboard` and :class:`StatusPanel` (ipywidgets 8).
+
+::
+
+    Dashboard(consumer)                 # pick producer, pair, indicators, window; live plot
+    Dashboard(consumer, runner)         # the strategy runner's frames: producer vs own signals
+    consumer                            # as a cell's value: a self-updating StatusPanel
+
+ipywidgets (and matplotlib) are imported when a widget is made, so this module, like the rest
+of the package, imports without them.
+
+Threading: the consumer's and the runner's events fire on their own threads. Their handlers
+here only set a flag and wake the view's **UI thread** (one daemon thread per view), which does
+everything else: reading frames, rendering the figure, setting widget traits. Trait updates from
+a thread reach the frontend (ipykernel sends them with the parent header of the cell that made
+the view), while ``with output:`` capture from a thread does not; so the plot is an ``Image``
+widget whose PNG value is swapped in one message: no flicker, nothing to clear, and the loop
+thread never waits for matplotlib. Redraws are coalesced: a burst of updates costs one
+render, and at most ``max_fps`` renders happen per second. With ipympl (``%matplotlib widget``)
+the plot is an ipympl canvas redrawn in place instead.
+
+Views stop updating when closed (``view.close()``): handlers hold only a weak reference to the
+view and disconnect themselves once it is closed or gone, and its UI thread ends.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+import time
+import weakref
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from .events import Event
+
+if TYPE_CHECKING:
+    import ipywidgets
+    from matplotlib.figure import Figure
+
+    from .connection import ProducerStatus
+    from .consumer import Consumer
+    from .store import FrameUpdate
+    from .strategy import StrategyRunner
+
+__all__ = ["Dashboard", "StatusPanel", "consumer_mimebundle", "status_line"]
+
+log = logging.getLogger(__name__)
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+DEFAULT_INDICATORS = ("tema", "bb_lowerband", "bb_middleband", "bb_upperband", "rsi")
+NON_INDICATORS = ("date", "open", "high", "low", "close", "volume")
+TICK = 1.0  # seconds between status refreshes ("3 s ago" must move without messages)
+
+
+def _ipywidgets() -> Any:
+    try:
+        import ipywidgets
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "the notebook widgets need ipywidgets and matplotlib: "
+            "pip install 'producerconsumer[jupyter]'"
+        ) from exc
+    return ipywidgets
+
+
+class _LiveView:
+    """A widget tree kept current by its own UI thread; see the module docstring.
+
+    Subclasses set ``self.widget`` and implement :meth:`_render` (a coalesced redraw) and
+    :meth:`_tick` (the periodic status refresh); :meth:`_request` asks for a redraw from any
+    thread.
+    """
+
+    widget: ipywidgets.Widget
+
+    def __init__(self, max_fps: float) -> None:
+        if max_fps <= 0:
+            raise ValueError(f"max_fps must be > 0, got {max_fps}")
+        self.min_interval = 1.0 / max_fps
+        self.renders = 0
+        self._closed = False
+        self._dirty = False
+        self._wake = threading.Event()
+        self._serviced = threading.Condition()
+        self._handlers: list[tuple[Event, Callable[..., None]]] = []
+        self._thread: threading.Thread | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        """Stop updating, disconnect from the events and close the widgets."""
+        if self._closed:
+            return
+        self._closed = True
+        for event, handler in self._handlers:
+            event.disconnect(handler)
+        self._handlers.clear()
+        self._wake.set()
+        _close_tree(self.widget)
+
+    def wait_until(self, predicate: Callable[[], bool], timeout: float | None = 30.0) -> None:
+        """Block until ``predicate()`` is true; checked after each update of the view (e.g.
+        ``dashboard.wait_until(lambda: dashboard.renders > n)``). ``TimeoutError`` after
+        ``timeout`` seconds."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._serviced:
+            while not predicate():
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    raise TimeoutError(f"condition not met within {timeout} s")
+                self._serviced.wait(remaining)
+
+    def _connect(self, event: Event, method: Callable[..., None]) -> None:
+        """Connect a bound ``method`` of this view through a weak reference."""
+        ref = weakref.WeakMethod(method)
+
+        def handler(*args: Any) -> None:
+            bound = ref()
+            if bound is None or getattr(bound.__self__, "_closed", True):
+                event.disconnect(handler)
+                return
+            bound(*args)
+
+        event.connect(handler)
+        self._handlers.append((event, handler))
+
+    def _start(self) -> None:
+        self._thread = threading.Thread(
+            target=_ui_loop,
+            args=(weakref.ref(self), self._wake, self.min_interval),
+            name=f"pc-{type(self).__name__}",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def _request(self) -> None:
+        """Ask for a redraw (any thread; cheap: the UI thread does the work)."""
+        self._dirty = True
+        self._wake.set()
+
+    def _service(self, redraw: bool, tick: bool) -> None:
+        try:
+            if redraw:
+                self._dirty = False
+                self._render()
+                self.renders += 1
+            if tick:
+                self._tick()
+        finally:
+            with self._serviced:
+                self._serviced.notify_all()
+
+    def _render(self) -> None:
+        raise NotImplementedError
+
+    def _tick(self) -> None:
+        raise NotImplementedError
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def _ui_loop(ref: weakref.ref[_LiveView], wake: threading.Event, min_interval: float) -> None:
+    """The UI thread of one view. Holds the view only while servicing it, so a view that is
+    dropped is collected and the thread ends within one tick."""
+    last_render = float("-inf")
+    next_tick = time.monotonic() + TICK
+    while True:
+        now = time.monotonic()
+        view = ref()
+        if view is None or view.closed:
+            return
+        due = next_tick if not view._dirty else max(last_render + min_interval, now)
+        del view
+        wake.wait(max(0.0, min(next_tick, due) - now))
+        wake.clear()
+        view = ref()
+        if view is None or view.closed:
+            return
+        now = time.monotonic()
+        redraw = view._dirty and now >= last_render + min_interval
+        tick = now >= next_tick
+        try:
+            view._service(redraw, tick)
+        except Exception:  # a failed render must not end live updates
+            log.exception("%s: update failed", type(view).__name__)
+        if redraw:
+            last_render = now
+        if tick:
+            next_tick = now + TICK
+        del view
+
+
+def _close_tree(widget: Any) -> None:
+    for child in getattr(widget, "children", ()):
+        _close_tree(child)
+    widget.close()
+
+
+# --- status
+
+
+def _ago(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return "never"
+    seconds = max(0.0, (now - moment).total_seconds())
+    return f"{seconds:.0f} s ago" if seconds < 120 else f"{seconds / 60:.0f} min ago"
+
+
+def status_line(status: ProducerStatus, now: datetime | None = None) -> str:
+    """One producer's status as short HTML: state (red when stale or failing), last message,
+    latency. The URL (token masked) is not repeated here."""
+    now = now or datetime.now(UTC)
+    color = "#1b7f1b" if status.connected else "#c62828"
+    state = status.state + (" (stale)" if status.stale else "")
+    parts = [
+        f"<b>{escape(status.name)}</b>: <span style='color:{color}'>{escape(state)}</span>",
+        f"last update {_ago(status.last_message, now)}",
+    ]
+    if status.latency_ms is not None:
+        parts.append(f"latency {status.latency_ms:.0f} ms")
+    parts.append(f"{status.pairs} pairs, {status.frames} frames")
+    if status.last_error and not status.connected:
+        parts.append(f"<span style='color:#c62828'>{escape(status.last_error)}</span>")
+    return " · ".join(parts)
+
+
+class StatusPanel(_LiveView):
+    """A self-updating status line per producer of ``consumer``.
+
+    Shown by ``display(consumer)`` in a widget-capable frontend; refreshed on every status
+    change and once a second (for the "last update ... ago" and stale state).
+    """
+
+    def __init__(self, consumer: Consumer, max_fps: float = 4.0) -> None:
+        super().__init__(max_fps)
+        widgets = _ipywidgets()
+        self.consumer = consumer
+        self.html = widgets.HTML(self._html())
+        self.widget = widgets.VBox([self.html])
+        self._connect(consumer.status_changed, self._on_status)
+        self._start()
+
+    def _html(self) -> str:
+        now = datetime.now(UTC)
+        lines = [status_line(s, now) for s in self.consumer.status().values()]
+        return "<div style='font-size:0.9em'>" + "<br>".join(lines) + "</div>"
+
+    def _on_status(self, status: ProducerStatus) -> None:
+        self._request()
+
+    def _render(self) -> None:
+        self.html.value = self._html()
+
+    def _tick(self) -> None:
+        self._render()
+
+
+def consumer_mimebundle(consumer: Consumer) -> dict[str, Any] | None:
+    """The widget view of a new :class:`StatusPanel` for ``consumer`` when running in a
+    kernel with ipywidgets, else None (IPython then uses the consumer's HTML table alone, which
+    it also adds to this bundle as the fallback for frontends without widgets)."""
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        has_kernel = shell is not None and getattr(shell, "kernel", None) is not None
+        if not has_kernel:
+            return None
+        _ipywidgets()
+    except ImportError:
+        return None
+    panel = StatusPanel(consumer)
+    bundle = panel.widget._repr_mimebundle_()
+    return {WIDGET_VIEW: bundle[WIDGET_VIEW]} if bundle and WIDGET_VIEW in bundle else None
+
+
+# --- dashboard
+
+
+class Dashboard(_LiveView):
+    """Pick a producer, pair, indicators and window; the plot follows the live data.
+
+    ``consumer``: a started :class:`~producerconsumer.Consumer`. ``runner``: an optional
+    :class:`~producerconsumer.strategy.StrategyRunner`: the plot then shows its evaluated frame
+    (the producer's merged ``*_default`` signals next to the strategy's own); a live runner
+    (``runner.start()``) redraws on each evaluation, a stopped one is re-run on each update.
+    ``max_fps``: at most this many redraws per second (bursts are coalesced into one).
+    ``backend``: ``"image"`` (a PNG in an ``Image`` widget; also stays in a saved notebook),
+    ``"ipympl"`` (an interactive ipympl canvas) or ``"auto"`` (ipympl when matplotlib's backend
+    is ipympl, i.e. after ``%matplotlib widget``).
+
+    The widget tree is ``dashboard.widget``; controls: ``producer``, ``pair``,
+    ``indicators``, ``window``; ``status`` (HTML) and ``plot`` (the Image or ipympl canvas).
+    """
+
+    def __init__(
+        self,
+        consumer: Consumer,
+        runner: StrategyRunner | None = None,
+        *,
+        indicators: Sequence[str] = DEFAULT_INDICATORS,
+        window: int = 200,
+        max_fps: float = 2.0,
+        backend: str = "auto",
+        figsize: tuple[float, float] = (10.0, 5.5),
+        dpi: int = 90,
+    ) -> None:
+        super().__init__(max_fps)
+        widgets = _ipywidgets()
+        self.consumer = consumer
+        self.runner = runner
+        self.figsize, self.dpi = figsize, dpi
+        self.backend = _choose_backend(backend)
+        self._frames: dict[str, pd.DataFrame] = {}  # runner evaluations, per pair
+        self._figure: Figure | None = None  # the ipympl figure (backend "ipympl")
+        self._lock = threading.RLock()  # one render at a time (UI thread or a control change)
+        self._whitelist_changed = False
+        self.last_render_seconds: float | None = None
+
+        producers = list(consumer.connections)
+        self.producer = widgets.Dropdown(options=producers, description="producer")
+        self.pair = widgets.Dropdown(
+            options=self._pairs(producers[0]) if producers else [], description="pair"
+        )
+        self.indicators = widgets.SelectMultiple(
+            options=list(indicators), value=tuple(indicators), description="indicators", rows=6
+        )
+        self.window = widgets.BoundedIntText(
+            value=window, min=10, max=5000, step=10, description="window"
+        )
+        self.status = widgets.HTML()
+        self.plot = self._make_plot(widgets)
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([self.producer, self.pair, self.window]),
+                widgets.HBox([self.indicators, self.status]),
+                self.plot,
+            ]
+        )
+        self._fallback_png: bytes | None = None
+        self._sync_indicator_options()
+        for control in (self.producer, self.pair, self.indicators, self.window):
+            control.observe(self._on_control, names="value")
+
+        self._connect(consumer.updated, self._on_update)
+        self._connect(consumer.whitelist_changed, self._on_whitelist)
+        self._connect(consumer.status_changed, self._on_status)
+        if runner is not None:
+            self._connect(runner.evaluated, self._on_evaluated)
+        # The first plot is drawn now, in the cell that makes the dashboard, so the cell's saved
+        # output has it; later ones come from the UI thread.
+        self._service(redraw=True, tick=True)
+        self._start()
+
+    # --- reading
+
+    def _pairs(self, producer: str) -> list[str]:
+        return self.consumer.get_producer_pairs(producer)
+
+    def frame(self) -> pd.DataFrame:
+        """The frame shown now (the runner's evaluation when a runner is given)."""
+        pair, producer = self.pair.value, self.producer.value
+        if pair is None:
+            return pd.DataFrame()
+        if self.runner is None:
+            return self.consumer.get_producer_df(pair, producer_name=producer)[0]
+        with self._lock:
+            cached = self._frames.get(pair)
+        if cached is not None and self.runner.running:
+            return cached
+        try:
+            return self.runner.run(pair)
+        except LookupError:
+            return pd.DataFrame()
+
+    # --- event handlers (consumer / runner threads: flag and wake only)
+
+    def _on_update(self, update: FrameUpdate) -> None:
+        if (
+            update.stored
+            and update.producer == self.producer.value
+            and update.key.pair == self.pair.value
+            and not (self.runner is not None and self.runner.running)
+        ):
+            self._request()
+
+    def _on_evaluated(self, pair: str, frame: pd.DataFrame) -> None:
+        with self._lock:
+            self._frames[pair] = frame
+        if pair == self.pair.value:
+            self._request()
+
+    def _on_whitelist(self, producer: str, pairs: list[str]) -> None:
+        if producer == self.producer.value:
+            self._whitelist_changed = True
+            self._request()
+
+    def _on_status(self, status: ProducerStatus) -> None:
+        if status.name == self.producer.value:
+            self._wake.set()  # refresh the status line soon, without a redraw
+
+    def _on_control(self, change: dict[str, Any]) -> None:
+        if change["owner"] is self.producer:
+            self._whitelist_changed = True
+        self._request()
+
+    # --- UI thread
+
+    def _service(self, redraw: bool, tick: bool) -> None:
+        # The status line is refreshed on every wake-up (status changes wake the thread
+        # without asking for a redraw) and after each redraw (it shows the redraw time).
+        with self._lock:
+            super()._service(redraw, tick=True)
+
+    def _render(self) -> None:
+        if self._whitelist_changed:
+            self._whitelist_changed = False
+            pairs = self._pairs(self.producer.value)
+            if list(self.pair.options) != pairs:
+                current = self.pair.value
+                self.pair.options = pairs
+                self.pair.value = current if current in pairs else (pairs[0] if pairs else None)
+        frame = self.frame()
+        self._sync_indicator_options(frame)
+        started = time.perf_counter()
+        if frame.empty:
+            self.status.value = "no frame yet for this pair"
+            return
+        title = f"{self.pair.value} ({self.producer.value})"
+        chosen = [c for c in self.indicators.value if c in frame.columns]
+        if self.backend == "ipympl":
+            self._render_ipympl(frame, chosen, title)
+        else:
+            self._render_image(frame, chosen, title)
+        self.last_render_seconds = time.perf_counter() - started
+
+    def _render_image(self, frame: pd.DataFrame, chosen: list[str], title: str) -> None:
+        from matplotlib.figure import Figure
+
+        from .plotting import plot_pair
+
+        fig = Figure(figsize=self.figsize, dpi=self.dpi, layout="constrained")
+        _draw(fig, frame, chosen, title, self.window.value, plot_pair)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=self.dpi)
+        self.plot.value = self._fallback_png = buffer.getvalue()
+
+    def _render_ipympl(self, frame: pd.DataFrame, chosen: list[str], title: str) -> None:
+        from .plotting import plot_pair
+
+        fig = self._figure
+        assert fig is not None
+        fig.clear()
+        _draw(fig, frame, chosen, title, self.window.value, plot_pair)
+        fig.canvas.draw_idle()
+
+    def _tick(self) -> None:
+        status = self.consumer.status().get(self.producer.value)
+        if status is None:
+            return
+        line = status_line(status)
+        if self.runner is not None:
+            evaluation = self.runner.latest.get(self.pair.value)
+            if evaluation is not None:
+                fired = ", ".join(evaluation.fired) or "no signal"
+                line += f"<br>strategy: {escape(fired)} on {evaluation.date}"
+        if self.last_render_seconds is not None:
+            line += f"<br><small>redraw {self.last_render_seconds * 1000:.0f} ms</small>"
+        self.status.value = line
+
+    # --- widgets
+
+    def _make_plot(self, widgets: Any) -> Any:
+        if self.backend == "ipympl":
+            import matplotlib.pyplot as plt
+
+            with plt.ioff():
+                fig = plt.figure(figsize=self.figsize, dpi=self.dpi, layout="constrained")
+            fig.canvas.header_visible = False
+            self._figure = fig
+            return fig.canvas
+        return widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+
+    def _sync_indicator_options(self, frame: pd.DataFrame | None = None) -> None:
+        frame = self.frame() if frame is None else frame
+        if frame.empty:
+            return
+        skip = {*NON_INDICATORS}
+        numeric = [
+            c
+            for c in frame.columns
+            if isinstance(c, str)
+            and c not in skip
+            and not c.startswith(("enter_", "exit_"))
+            and pd.api.types.is_numeric_dtype(frame[c])
+        ]
+        if set(numeric) != set(self.indicators.options):
+            chosen = tuple(c for c in self.indicators.value if c in numeric)
+            with self.indicators.hold_trait_notifications():
+                self.indicators.options = numeric
+                self.indicators.value = chosen
+
+    def close(self) -> None:
+        super().close()
+        if self._figure is not None:
+            import matplotlib.pyplot as plt
+
+            plt.close(self._figure)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
+        bundle = dict(self.widget._repr_mimebundle_(**kwargs) or {})
+        if self._fallback_png is not None:
+            # A static image of the plot as it is now, for frontends without the widget's
+            # state (a saved notebook viewed elsewhere, nbconvert).
+            bundle["image/png"] = self._fallback_png
+        return bundle
+
+
+def _draw(
+    fig: Figure,
+    frame: pd.DataFrame,
+    indicators: list[str],
+    title: str,
+    window: int,
+    plot_pair: Callable[..., Figure],
+) -> None:
+    from .plotting import lower_panel
+
+    tail = frame.tail(window)
+    if any(lower_panel(tail, c) for c in indicators):
+        price_ax, lower_ax = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1))
+        plot_pair(tail, indicators, ax=(price_ax, lower_ax), title=title)
+    else:
+        plot_pair(tail, indicators, ax=fig.add_subplot(), title=title)
+
+
+def _choose_backend(backend: str) -> str:
+    if backend not in ("auto", "image", "ipympl"):
+        raise ValueError(f"backend must be 'auto', 'image' or 'ipympl', got {backend!r}")
+    if backend != "auto":
+        return backend
+    import matplotlib
+
+    name = matplotlib.get_backend().lower()
+    return "ipympl" if "ipympl" in name or name == "widget" else "image"

@@ -14,6 +14,7 @@ from .connection import ProducerStatus
 from .consumer import AsyncConsumer, Consumer
 from .errors import AuthenticationError, ConfigError, ProducerError, ReadyTimeout
 from .snapshot import Snapshot, load_snapshot
+from .sources import open_source
 from .store import FrameUpdate
 from .wire import FrameKey, ProtocolError
 
@@ -39,6 +40,7 @@ __all__ = [
     "Snapshot",
     "load_config",
     "load_snapshot",
+    "open_source",
     "read_recording",
     "timeframes",
     "wire",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import queue
 import secrets
 import signal
 import sys
@@ -20,6 +21,7 @@ import pandas as pd
 
 from .consumer import Consumer
 from .errors import ConfigError, ProducerError
+from .store import FrameUpdate
 from .wire import redact_url
 
 if TYPE_CHECKING:
@@ -74,6 +76,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     producer.add_argument("--ws-token", required=True, help="the token consumers must send")
     _add_market_options(producer)
+
+    inspect = commands.add_parser(
+        "inspect", help="connect to the producers of a config, show their frames and live updates"
+    )
+    inspect.add_argument("--config", required=True, help="Freqtrade config file (or bare section)")
+    inspect.add_argument(
+        "--updates", type=int, default=0, help="live updates to show, then exit (0: until Ctrl-C)"
+    )
+    inspect.add_argument(
+        "--timeout", type=float, default=120.0, help="seconds to wait for the sync"
+    )
+
+    record = commands.add_parser("record", help="record the producers' messages to a file")
+    record.add_argument("--config", required=True, help="Freqtrade config file (or bare section)")
+    record.add_argument("--out", required=True, help="recording to write (e.g. session.pcrec)")
+    record.add_argument(
+        "--seconds", type=float, default=None, help="stop after this long (default: Ctrl-C)"
+    )
     return parser
 
 
@@ -84,9 +104,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        if args.command == "demo":
-            return _demo(args)
-        return _demo_producer(args)
+        command = {
+            "demo": _demo,
+            "demo-producer": _demo_producer,
+            "inspect": _inspect,
+            "record": _record,
+        }[args.command]
+        return command(args)
     except (ConfigError, ProducerError, TimeoutError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -111,11 +135,16 @@ def _producer(args: argparse.Namespace, **where: object) -> DemoProducer:
     )
 
 
-def _demo_producer(args: argparse.Namespace) -> int:
-    producer = _producer(args, ws_token=args.ws_token, host=args.host, port=args.port)
+def _until_signal() -> threading.Event:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+def _demo_producer(args: argparse.Namespace) -> int:
+    producer = _producer(args, ws_token=args.ws_token, host=args.host, port=args.port)
+    stop = _until_signal()
     with producer:
         print(
             f"demo producer serving {redact_url(producer.url)} "
@@ -137,30 +166,75 @@ def _demo(args: argparse.Namespace) -> int:
             print(_summary(consumer).to_string(index=False))
             if args.updates:
                 print(f"\nlive updates (a new {args.timeframe} candle every {args.tick:g} s):")
+            updates = _update_queue(consumer)
             for _ in range(args.updates):
-                update = consumer.wait_for_update(timeout=max(10.0, 5 * args.tick))
-                frame, _ = consumer.get_producer_df(update.key.pair)
-                last = frame.iloc[-1]
-                candle = f"{last['date']:%Y-%m-%d %H:%M}"
-                print(
-                    f"  {update.key.pair:<10} {update.action:<7} candle {candle} "
-                    f"close={last['close']:.2f} rsi={last.get('rsi', float('nan')):.1f} "
-                    f"rows={len(frame)}"
-                )
+                _print_update(consumer, updates.get(timeout=max(10.0, 5 * args.tick)))
             print(f"\n{consumer!r}")
     return 0
 
 
-def _summary(consumer: Consumer) -> pd.DataFrame:
+def _update_queue(consumer: Consumer) -> queue.Queue[FrameUpdate]:
+    """Every stored update from now on, in order (none is missed while one is printed)."""
+    updates: queue.Queue[FrameUpdate] = queue.Queue()
+    consumer.updated += lambda update: updates.put(update) if update.stored else None
+    return updates
+
+
+def _print_update(consumer: Consumer, update: FrameUpdate) -> None:
+    frame, _ = consumer.get_producer_df(update.key.pair, producer_name=update.producer)
+    last = frame.iloc[-1]
+    rsi = f" rsi={last['rsi']:.1f}" if "rsi" in frame.columns else ""
+    print(
+        f"  {update.producer}: {update.key.pair:<10} {update.action:<7} "
+        f"candle {last['date']:%Y-%m-%d %H:%M} close={last['close']:.8g}{rsi} rows={len(frame)}",
+        flush=True,
+    )
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    with Consumer(args.config) as consumer:
+        for status in consumer.status().values():
+            print(f"connecting to {status.name}: {status.url}", flush=True)
+        consumer.wait_ready(timeout=args.timeout, progress=True)
+        for name in consumer.connections:
+            pairs = consumer.get_producer_pairs(name)
+            print(f"\n{name}: whitelist of {len(pairs)} pairs: {', '.join(pairs)}\n")
+            print(_summary(consumer, name).to_string(index=False))
+        print("\nlive updates (Ctrl-C to stop):" if not args.updates else "\nlive updates:")
+        shown = 0
+        stop = _until_signal()
+        updates = _update_queue(consumer)
+        while not stop.is_set() and (not args.updates or shown < args.updates):
+            try:
+                update = updates.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            _print_update(consumer, update)
+            shown += 1
+    return 0
+
+
+def _record(args: argparse.Namespace) -> int:
+    consumer = Consumer(args.config)
+    stop = _until_signal()
+    with consumer.record(args.out) as recorder, consumer:
+        print(f"recording to {args.out} (Ctrl-C to stop)", flush=True)
+        stop.wait(args.seconds)
+    print(f"recorded {recorder.messages} messages to {args.out}")
+    return 0
+
+
+def _summary(consumer: Consumer, producer: str = "default") -> pd.DataFrame:
     rows = []
     now = datetime.now(UTC)
-    for pair in consumer.get_producer_pairs():
-        frame, last_analyzed = consumer.get_producer_df(pair)
+    for pair in consumer.get_producer_pairs(producer):
+        frame, last_analyzed = consumer.get_producer_df(pair, producer_name=producer)
         indicators = [c for c in frame.columns if c not in OHLCV]
         rows.append(
             {
                 "pair": pair,
                 "rows": len(frame),
+                "columns": len(frame.columns),
                 "last candle": f"{frame['date'].iloc[-1]:%Y-%m-%d %H:%M}" if len(frame) else "-",
                 "last analyzed": f"{(now - last_analyzed).total_seconds():.1f} s ago",
                 "indicator columns": ", ".join(indicators),

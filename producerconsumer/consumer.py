@@ -397,6 +397,7 @@ class Consumer(_ProducerData):
         self.status_changed = self._consumer.status_changed
         self.message_received = self._consumer.message_received
         self._started = False
+        self._owned: list[Any] = []
 
     def start(self) -> Self:
         """Connect in the background; returns at once."""
@@ -405,10 +406,18 @@ class Consumer(_ProducerData):
         return self
 
     def stop(self) -> None:
-        """Disconnect from every producer (idempotent, bounded in time)."""
+        """Disconnect from every producer (idempotent, bounded in time), then stop the
+        producers this consumer :meth:`owns`."""
         if self._started:
             self._started = False
             _loop.run_sync(self._consumer.stop(), timeout=STOP_TIMEOUT + 2)
+        owned, self._owned = self._owned, []
+        for producer in owned:
+            producer.stop()
+
+    def owns(self, producer: Any) -> None:
+        """Stop ``producer`` (anything with ``stop()``) when this consumer stops."""
+        self._owned.append(producer)
 
     def __enter__(self) -> Self:
         return self.start()

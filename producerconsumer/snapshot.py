@@ -72,6 +72,9 @@ class Snapshot:
         """Itself: a snapshot is already immutable (so code written for a consumer works)."""
         return self
 
+    def stop(self) -> None:
+        """Nothing to stop; here so that code written for a live consumer works unchanged."""
+
     def to_parquet(self, directory: str | Path) -> Path:
         """Write one parquet file per frame plus a ``snapshot.json`` manifest into
         ``directory`` (created if needed); returns the directory. Needs ``pyarrow``."""

@@ -25,6 +25,7 @@ view and disconnect themselves once it is closed or gone, and its UI thread ends
 
 from __future__ import annotations
 
+import base64
 import io
 import logging
 import threading
@@ -521,7 +522,7 @@ class Dashboard(_LiveView):
         if self._fallback_png is not None:
             # A static image of the plot as it is now, for frontends without the widget's
             # state (a saved notebook viewed elsewhere, nbconvert).
-            bundle["image/png"] = self._fallback_png
+            bundle["image/png"] = base64.b64encode(self._fallback_png).decode("ascii")
         return bundle
 
 

@@ -184,9 +184,7 @@ def test_notebook_run_all_queued(path, kernel_path):
     client.start_channels()
     try:
         client.wait_for_ready(timeout=60)
-        replies, text = run_all(
-            client, [*cells, "\n".join(line[4:] for line in check.splitlines())]
-        )
+        replies, text = run_all(client, [*cells, textwrap.dedent(check)])
         assert [r["status"] for r in replies] == ["ok"] * len(replies), text
         assert "still live ('BTC/USDT', 'ETH/USDT', 'XRP/USDT')" in text
         assert TOKEN not in text

@@ -14,8 +14,10 @@ from .connection import ProducerStatus
 from .consumer import AsyncConsumer, Consumer
 from .errors import AuthenticationError, ConfigError, ProducerError, ReadyTimeout
 from .snapshot import Snapshot, load_snapshot
+from .merge import merge_informative_pair
 from .sources import open_source
 from .store import FrameUpdate
+from .strategy import IStrategy, StrategyRunner, compare_signals
 from .wire import FrameKey, ProtocolError
 
 if TYPE_CHECKING:
@@ -31,6 +33,7 @@ __all__ = [
     "DemoProducer",
     "FrameKey",
     "FrameUpdate",
+    "IStrategy",
     "ProducerConfig",
     "ProducerError",
     "ProducerStatus",
@@ -38,8 +41,11 @@ __all__ = [
     "ReadyTimeout",
     "ReplayProducer",
     "Snapshot",
+    "StrategyRunner",
+    "compare_signals",
     "load_config",
     "load_snapshot",
+    "merge_informative_pair",
     "open_source",
     "read_recording",
     "timeframes",

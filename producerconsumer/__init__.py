@@ -13,8 +13,8 @@ from .config import ConsumerConfig, ProducerConfig, load_config
 from .connection import ProducerStatus
 from .consumer import AsyncConsumer, Consumer
 from .errors import AuthenticationError, ConfigError, ProducerError, ReadyTimeout
-from .snapshot import Snapshot, load_snapshot
 from .merge import merge_informative_pair
+from .snapshot import Snapshot, load_snapshot
 from .sources import open_source
 from .store import FrameUpdate
 from .strategy import IStrategy, StrategyRunner, compare_signals

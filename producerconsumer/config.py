@@ -36,11 +36,15 @@ class ProducerConfig:
     ws_token: str = field(repr=False)
     port: int = 8080
     secure: bool = False
+    #: A PEM file of CA certificates to verify a ``secure`` producer's certificate with (instead
+    #: of the system's): for a reverse proxy with a private CA. An extension: Freqtrade ignores it.
+    ca_file: str | None = None
 
     def __repr__(self) -> str:
+        ca_file = f", ca_file={self.ca_file!r}" if self.ca_file is not None else ""
         return (
             f"ProducerConfig(name={self.name!r}, host={self.host!r}, port={self.port}, "
-            f"secure={self.secure}, ws_token='***')"
+            f"secure={self.secure}{ca_file}, ws_token='***')"
         )
 
 
@@ -86,7 +90,7 @@ class ConsumerConfig:
 
 # --- parsing
 
-_PRODUCER_KEYS = ("name", "host", "port", "secure", "ws_token")
+_PRODUCER_KEYS = ("name", "host", "port", "secure", "ws_token", "ca_file")
 _SECTION_KEYS = (
     "enabled",
     "producers",
@@ -298,10 +302,31 @@ def _parse_producer(problems: list[tuple[str, str]], p: str, raw: Any) -> Produc
     _check_int(problems, f"{p}.port", port, 0, 65535)
     secure = raw.get("secure", False)
     _check_bool(problems, f"{p}.secure", secure)
+    ca_file = raw.get("ca_file")
+    if ca_file is not None:
+        if not isinstance(ca_file, str | os.PathLike) or not str(ca_file).strip():
+            problems.append((f"{p}.ca_file", f"must be a file path, got {_describe(ca_file)}"))
+        else:
+            ca_file = os.fspath(ca_file)
+            if not os.path.isfile(ca_file):
+                problems.append(
+                    (f"{p}.ca_file", f"no such file: {ca_file!r} (a PEM file of CA certificates)")
+                )
+            elif secure is False:
+                log.warning(
+                    "%s.ca_file is set but secure is false: it is used only for wss:// (secure: "
+                    "true) connections",
+                    p,
+                )
     if len(problems) > before:
         return None
     return ProducerConfig(
-        name=raw["name"], host=raw["host"].strip(), ws_token=token, port=port, secure=secure
+        name=raw["name"],
+        host=raw["host"].strip(),
+        ws_token=token,
+        port=port,
+        secure=secure,
+        ca_file=ca_file,
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 import socket
 import ssl
 import time
@@ -30,6 +31,24 @@ from .wire import messages as wire
 __all__ = ["Failure", "ProducerConnection", "ProducerStatus", "classify"]
 
 log = logging.getLogger(__name__)
+
+
+class _RedactTokens(logging.Filter):
+    """Strip ``token=...`` from websockets' own log lines: its client debug log prints the
+    request path, which carries the token."""
+
+    _pattern = re.compile(r"(token=)[^&\s#]*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "token=" in message:
+            record.msg, record.args = self._pattern.sub(r"\1***", message), ()
+        return True
+
+
+#: The logger handed to websockets for our client connections (instead of "websockets.client").
+_ws_log = logging.getLogger(__name__ + ".websockets")
+_ws_log.addFilter(_RedactTokens())
 
 State = Literal["idle", "connecting", "connected", "disconnected", "failed", "stopped"]
 MIN_RETRY_DELAY = 0.1  # floor for sleep_time=0: retry fast, but never spin
@@ -106,8 +125,22 @@ def classify(exc: BaseException, producer: ProducerConfig, config: ConsumerConfi
         return Failure("closed", "the connection was lost without a close frame")
     if isinstance(exc, PingTimeout):
         return Failure("silent", str(exc))
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return Failure(
+            "tls",
+            f"the TLS certificate of {where} is not trusted ({exc.verify_message or exc.reason}). "
+            f"If producer {producer.name!r} sits behind a reverse proxy with a private or "
+            "self-signed certificate, set producers[].ca_file to its CA certificate (PEM) or "
+            "pass ssl=<ssl.SSLContext> to Consumer(...); check that host matches the certificate",
+        )
     if isinstance(exc, ssl.SSLError):
-        return Failure("tls", f"TLS failure with {where}: {exc}")
+        hint = (
+            "; is it serving TLS? secure: true needs a TLS reverse proxy in front of the "
+            "producer's api_server"
+            if exc.reason == "WRONG_VERSION_NUMBER"
+            else ""
+        )
+        return Failure("tls", f"TLS failure with {where}: {exc.reason or exc}{hint}")
     if isinstance(exc, socket.gaierror):
         return Failure("dns", f"cannot resolve host {producer.host!r}: {exc.strerror or exc}")
     if isinstance(exc, ConnectionRefusedError):
@@ -186,8 +219,10 @@ class ProducerConnection:
         config: ConsumerConfig,
         store: FrameStore,
         notify: Notify | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.producer = producer
+        self.ssl_context = ssl_context  # for secure producers without their own ca_file
         self.config = config
         self.store = store
         self._notify = notify or (lambda kind, payload: None)
@@ -219,8 +254,10 @@ class ProducerConnection:
 
     @property
     def fatal(self) -> Failure | None:
-        """The failure that makes waiting pointless (bad token, unusable URL), if any."""
-        if self.failure and (self.failure.fatal or self.failure.kind == "auth"):
+        """The failure that makes waiting pointless (bad token, untrusted certificate or no TLS
+        where secure is set, unusable URL), if any. Connecting is still retried unless
+        :attr:`Failure.fatal`."""
+        if self.failure and (self.failure.fatal or self.failure.kind in ("auth", "tls")):
             return self.failure
         return None
 
@@ -280,12 +317,17 @@ class ProducerConnection:
 
     async def _session(self) -> None:
         self._set_state("connecting")
+        options: dict[str, Any] = {}
+        if self.producer.secure:
+            options["ssl"] = self._tls_context()
         async with connect(
             self.url,
             max_size=self.config.max_message_bytes,
             ping_interval=None,  # keepalive is ours: ping only after wait_timeout of silence
             open_timeout=10,
             close_timeout=2,
+            logger=_ws_log,
+            **options,
         ) as ws:
             self._on_connected()
             sender = asyncio.create_task(self._send_loop(ws), name=f"pc-send-{self.name}")
@@ -304,6 +346,13 @@ class ProducerConnection:
             finally:
                 sender.cancel()
                 await asyncio.gather(sender, return_exceptions=True)
+
+    def _tls_context(self) -> ssl.SSLContext:
+        """Certificate verification is always on: the producer's ``ca_file`` if set, else the
+        consumer's ``ssl`` context, else the system's trusted CAs."""
+        if self.producer.ca_file is not None:
+            return ssl.create_default_context(cafile=self.producer.ca_file)
+        return self.ssl_context or ssl.create_default_context()
 
     def _on_connected(self) -> None:
         if self._sessions:

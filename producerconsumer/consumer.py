@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import ssl
 import sys
 import time
 from collections import deque
@@ -89,11 +90,14 @@ class AsyncConsumer(_ProducerData):
     ...     frame, last_analyzed = consumer.get_producer_df("BTC/USDT")
     """
 
-    def __init__(self, config: ConfigSource) -> None:
+    def __init__(self, config: ConfigSource, ssl: ssl.SSLContext | None = None) -> None:
+        # ssl: the TLS context for secure producers that have no ca_file of their own.
         self.config = load_config(config)
         self.store = FrameStore(self.config.remove_entry_exit_signals)
         self.connections: dict[str, ProducerConnection] = {
-            producer.name: ProducerConnection(producer, self.config, self.store, self._dispatch)
+            producer.name: ProducerConnection(
+                producer, self.config, self.store, self._dispatch, ssl_context=ssl
+            )
             for producer in self.config.producers
         }
         self.updated = Event("updated")
@@ -387,8 +391,9 @@ class Consumer(_ProducerData):
     thread.
     """
 
-    def __init__(self, config: ConfigSource) -> None:
-        self._consumer = AsyncConsumer(config)
+    def __init__(self, config: ConfigSource, ssl: ssl.SSLContext | None = None) -> None:
+        # ssl: the TLS context for secure producers that have no ca_file of their own.
+        self._consumer = AsyncConsumer(config, ssl=ssl)
         self.config = self._consumer.config
         self.store = self._consumer.store
         self.updated = self._consumer.updated

@@ -12,7 +12,12 @@ Rules (Freqtrade's ``DataProvider._add_external_df``, minus its defects):
 
 Deviations, on purpose: a short frame for a key with nothing stored yet is stored (Freqtrade
 drops it and re-requests forever when a producer has fewer than 100 candles); gaps of monthly and
-yearly timeframes are counted on the calendar (Freqtrade raises on ``1M``).
+yearly timeframes are counted on the calendar (Freqtrade raises on ``1M``). Two kinds of frame are
+refused with :class:`ProtocolError` (the connection counts it as a bad message) and leave the
+stored frame untouched: one whose ``date`` column is not datetimes strictly increasing without
+gaps (NaT), which no Freqtrade producer sends and which would break every later append; and a
+short frame that ends before the stored last candle, which Freqtrade would let cut the stored
+frame back in time (a gap-fill reply overtaken by a newer broadcast does that there).
 
 Stored frames are never mutated after they are stored: an update builds a new frame and swaps it
 in under a lock, so a reader on any thread sees either the old frame or the new one, whole.
@@ -135,6 +140,8 @@ class FrameStore:
                 f"analyzed_df {key.pair}: a frame of {rows} rows has no 'date' column, "
                 "so it cannot be appended"
             )
+        if "date" in frame.columns:
+            _check_dates(key, frame["date"])
         with self._lock:
             update = self._apply_locked(producer, key, frame, last_analyzed)
             if update.stored:
@@ -161,6 +168,12 @@ class FrameStore:
                 missing = int(gap) + 1
                 request = missing if missing < FULL_FRAME_ROWS else MAX_CANDLES
                 return FrameUpdate(producer, key, "gap", rows, len(stored), last_analyzed, request)
+            if frame["date"].iloc[-1] < stored["date"].iloc[-1]:
+                raise ProtocolError(
+                    f"analyzed_df {key.pair}: {rows} row(s) ending at {frame['date'].iloc[-1]}, "
+                    f"before the stored last candle {stored['date'].iloc[-1]}: out of order, "
+                    "ignored"
+                )
             action = "append"
             new = _append(stored, frame)
         self._version += 1
@@ -262,6 +275,21 @@ class FrameStore:
             except Exception:
                 log.exception("frame listener %r failed", listener)
         return update
+
+
+def _check_dates(key: FrameKey, dates: pd.Series) -> None:
+    if isinstance(dates, pd.DataFrame):  # duplicate 'date' column labels
+        raise ProtocolError(f"analyzed_df {key.pair}: more than one 'date' column")
+    if not pd.api.types.is_datetime64_any_dtype(dates.dtype):
+        raise ProtocolError(
+            f"analyzed_df {key.pair}: 'date' column holds {dates.dtype} values, not datetimes"
+        )
+    if dates.isna().any():
+        raise ProtocolError(f"analyzed_df {key.pair}: 'date' column has missing values")
+    if not (dates.is_monotonic_increasing and dates.is_unique):
+        raise ProtocolError(
+            f"analyzed_df {key.pair}: dates are not strictly increasing (unsorted or duplicated)"
+        )
 
 
 def _append(stored: pd.DataFrame, incoming: pd.DataFrame) -> pd.DataFrame:

@@ -22,7 +22,9 @@ from .wire import FrameKey, ProtocolError
 
 if TYPE_CHECKING:
     from .demo import DemoProducer
+    from .plotting import plot_pair
     from .replay import ReplayProducer, read_recording
+    from .widgets import Dashboard
 
 __all__ = [
     "AsyncConsumer",
@@ -30,6 +32,7 @@ __all__ = [
     "ConfigError",
     "Consumer",
     "ConsumerConfig",
+    "Dashboard",
     "DemoProducer",
     "FrameKey",
     "FrameUpdate",
@@ -47,6 +50,7 @@ __all__ = [
     "load_snapshot",
     "merge_informative_pair",
     "open_source",
+    "plot_pair",
     "read_recording",
     "timeframes",
     "wire",
@@ -55,14 +59,16 @@ __version__ = "0.1.0"
 
 
 _LAZY = {
+    "Dashboard": ".widgets",
     "DemoProducer": ".demo",
     "ReplayProducer": ".replay",
+    "plot_pair": ".plotting",
     "read_recording": ".replay",
 }
 
 
 def __getattr__(name: str) -> Any:
-    # The producers (a websocket server, a synthetic market) load on first use.
+    # Producers (websocket servers) and the matplotlib / ipywidgets parts load on first use.
     if name in _LAZY:
         import importlib
 

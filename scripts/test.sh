@@ -2,10 +2,11 @@
 # Install everything and run the whole test suite, as CI does (`.ci/run` calls exactly this).
 #
 #   1. the Freqtrade 2026.9 oracle in its own virtualenv (scripts/oracle_venv.sh), for interop tests
-#   2. the package with the newest pandas 3.x: ruff, then every test
-#   3. the package with pandas 2.2: every test again
+#   2. the package with the newest pandas 3.x (and JupyterLab + Debian chromium for the browser
+#      test): ruff, then every test
+#   3. the package with pandas 2.2: every test again but the browser one
 #
-# Needs only python3 (>= 3.11) and the package registry. Virtualenvs live in the repo
+# Needs only python3 (>= 3.11), the package registries and root for apt-get (chromium). Virtualenvs live in the repo
 # (.venv-test*, .oracle-venv) and are reused on the next run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +30,8 @@ export PC_ORACLE_PYTHON
 
 echo "== pandas 3.x"
 make_venv .venv-test "pandas>=3"
+# JupyterLab + Debian chromium + Playwright for the real-browser test (tests/test_browser.py).
+bash scripts/install_browser_deps.sh .venv-test 2>&1 | { grep -v -e "^WARNING: Location" || true; }
 .venv-test/bin/python -c "import pandas; print('pandas', pandas.__version__)"
 .venv-test/bin/ruff check .
 .venv-test/bin/ruff format --check .
@@ -37,4 +40,5 @@ make_venv .venv-test "pandas>=3"
 echo "== pandas 2.2"
 make_venv .venv-test-pd22 "pandas==2.2.*"
 .venv-test-pd22/bin/python -c "import pandas; print('pandas', pandas.__version__)"
-.venv-test-pd22/bin/python -m pytest -q -p no:cacheprovider "$@"
+# The browser test ran above; the rest again on pandas 2.2.
+.venv-test-pd22/bin/python -m pytest -q -p no:cacheprovider --ignore=tests/test_browser.py "$@"

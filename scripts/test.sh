@@ -6,8 +6,8 @@
 #      test): ruff, then every test
 #   3. the package with pandas 2.2: every test again but the browser one
 #
-# Needs only python3 (>= 3.11), the package registries and root for apt-get (chromium). Virtualenvs live in the repo
-# (.venv-test*, .oracle-venv) and are reused on the next run.
+# Needs only python3 (>= 3.11), the package registries and root for apt-get (chromium).
+# Virtualenvs live in the repo (.venv-test*, .oracle-venv) and are reused on the next run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}

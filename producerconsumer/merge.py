@@ -20,7 +20,9 @@ instead, so they fail, or succeed, exactly as in Freqtrade.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -104,22 +106,29 @@ def merge_informative_pair(
     if not _fast_path_ok(dataframe, key, left_names, inf_names, key_name):
         return _merge_with_pandas(dataframe, informative, key, inf_names, key_name, ffill)
 
-    left_keys, right_keys = _comparable_keys(dataframe[_LEFT_ON], key)
+    try:
+        left_keys, right_keys = _comparable_keys(dataframe[_LEFT_ON], key)
+    except (OverflowError, pd.errors.OutOfBoundsDatetime):
+        # A date that the finer unit cannot hold: pandas knows what that merge means.
+        return _merge_with_pandas(dataframe, informative, key, inf_names, key_name, ffill)
     left_idx, right_idx = _join_indexers(left_keys, right_keys, ordered=ffill)
+    lead = _Lead.none()
     if ffill:
         right_idx = _ffill_indexer(right_idx)
+        lead = _leading_fill(right_idx, right_keys)
 
     overlap = set(left_names) & set(inf_names)
     left_part = dataframe.take(left_idx)
     left_part.columns = pd.Index([f"{c}_x" if c in overlap else c for c in left_names])
-    right_part = _take_rows(informative, right_idx)
+    if lead.rows and lead.all_unmatched:
+        right_part = _take_filled_rows(informative, right_idx, lead, inf_names, overlap)
+    else:
+        right_part = _take_rows(informative, right_idx)
     right_part.columns = pd.Index([f"{c}_y" if c in overlap else c for c in inf_names])
-    left_part.index = right_part.index = pd.RangeIndex(len(left_idx))
+    left_part.index = pd.RangeIndex(len(left_idx))
     result = pd.concat([left_part, right_part], axis=1)
-
-    if ffill and len(right_keys):
-        matched_keys = np.where(right_idx >= 0, right_keys[np.maximum(right_idx, 0)], _NAT)
-        _fill_leading_rows(result, informative, inf_names, right_keys, matched_keys)
+    if lead.rows and not lead.all_unmatched:
+        _fill_like_fillna(result, informative, inf_names, lead)
     return result
 
 
@@ -216,44 +225,92 @@ def _ffill_indexer(indexer: Indexer) -> Indexer:
 
 
 def _take_rows(frame: pd.DataFrame, indexer: Indexer) -> pd.DataFrame:
-    """``frame``'s rows at ``indexer``, with all-NA rows at ``-1``, promoting dtypes exactly as
-    pandas' merge does (int to float64, bool to object; nothing changes without a ``-1``)."""
-    if len(indexer) == 0 or (indexer >= 0).all():
-        return frame.take(indexer)
-    columns = {}
-    for position in range(frame.shape[1]):
-        values = frame.iloc[:, position].array
-        if isinstance(values, pd.arrays.NumpyExtensionArray):
-            values = values.to_numpy()
-        taken = pd.api.extensions.take(values, indexer, allow_fill=True)
-        # An explicit dtype keeps object columns object (pandas 3 would infer ``str``).
-        columns[position] = pd.Series(taken, dtype=taken.dtype, copy=False)
-    result = pd.DataFrame(columns, copy=False)
+    """``frame``'s rows at ``indexer``, with all-NA rows at ``-1``, promoting dtypes as pandas'
+    merge does (int to float64, bool to object; nothing changes without a ``-1``): both are
+    pandas' reindexing with a fill, done block by block."""
+    by_position = frame.set_axis(pd.RangeIndex(len(frame)), axis=0)
+    # A new frame, never a view of ``frame`` (pandas 2.2 without copy-on-write included).
+    return by_position.reindex(indexer).set_axis(pd.RangeIndex(len(indexer)), axis=0)
+
+
+@dataclass(frozen=True)
+class _Lead:
+    """Freqtrade's (2025.12+) fill of the rows before the first match: ``rows`` leading rows
+    take informative row ``source``; ``all_unmatched`` when none of them matched anything."""
+
+    rows: int
+    source: int
+    all_unmatched: bool
+
+    @staticmethod
+    def none() -> _Lead:
+        return _Lead(0, -1, True)
+
+
+def _leading_fill(right_idx: Indexer, right_keys: npt.NDArray[np.int64]) -> _Lead:
+    """Which leading rows Freqtrade fills, and from which informative row.
+
+    Freqtrade looks at the merged key column: if the first row's key is NaT (more than one row,
+    a non-empty informative frame), the rows before the first non-NaT key take the **last row in
+    informative order** whose key is earlier than that key. Only the past is used, so there is
+    no lookahead; nothing is filled when no row matched or nothing is earlier.
+    """
+    if len(right_idx) <= 1 or len(right_keys) == 0:
+        return _Lead.none()
+    matched = np.where(right_idx >= 0, right_keys[np.maximum(right_idx, 0)], _NAT)
+    if matched[0] != _NAT:
+        return _Lead.none()
+    valid = np.flatnonzero(matched != _NAT)
+    if len(valid) == 0:
+        return _Lead.none()
+    first = int(valid[0])
+    earlier = np.flatnonzero((right_keys < matched[first]) & (right_keys != _NAT))
+    if len(earlier) == 0:
+        return _Lead.none()
+    # Rows matched to a NaT key count as "before the first match" too; then only their NaN
+    # cells are filled, which the fast route cannot express.
+    return _Lead(first, int(earlier[-1]), bool((right_idx[:first] < 0).all()))
+
+
+def _take_filled_rows(
+    informative: pd.DataFrame,
+    right_idx: Indexer,
+    lead: _Lead,
+    inf_names: Sequence[Hashable],
+    overlap: set[Hashable],
+) -> pd.DataFrame:
+    """:func:`_take_rows` with the leading rows taken from row ``lead.source``, in the dtypes
+    their NaN made before Freqtrade filled them (int columns stay float64, bool ones object).
+    Clashing columns are not filled: Freqtrade fills by name, and those were renamed ``_y``."""
+    filled_idx = right_idx.copy()
+    filled_idx[: lead.rows] = lead.source
+    result = _take_rows(informative, filled_idx)
+    # The dtypes a missing row gives each column, from a one-row take.
+    with_nan = _take_rows(informative.iloc[:1], np.array([-1], dtype=np.intp)).dtypes
+    have = result.dtypes
+    for position, name in enumerate(inf_names):
+        if name in overlap:
+            unfilled = _take_rows(informative.iloc[:, [position]], right_idx)
+            result.isetitem(position, unfilled.iloc[:, 0].array)
+        elif have.iloc[position] != with_nan.iloc[position]:
+            column = result.iloc[:, position].astype(with_nan.iloc[position])
+            result.isetitem(position, column.array)
     return result
 
 
-def _fill_leading_rows(
-    result: pd.DataFrame,
-    informative: pd.DataFrame,
-    inf_names: Sequence[Hashable],
-    right_keys: npt.NDArray[np.int64],
-    matched_keys: npt.NDArray[np.int64],
+def _fill_like_fillna(
+    result: pd.DataFrame, informative: pd.DataFrame, inf_names: Sequence[Hashable], lead: _Lead
 ) -> None:
-    """Freqtrade 2025.12+: rows before the first match take the last informative row (in the
-    informative frame's order) whose key is earlier than the first matched key. Only the past is
-    used, so there is no lookahead. Cells are filled like ``fillna`` by column name, in place."""
-    if len(result) <= 1 or len(informative) == 0 or matched_keys[0] != _NAT:
-        return
-    valid = np.flatnonzero(matched_keys != _NAT)
-    if len(valid) == 0:
-        return  # no base date matched any informative candle: nothing to anchor on
-    first = int(valid[0])
-    earlier = np.flatnonzero((right_keys < matched_keys[first]) & (right_keys != _NAT))
-    if len(earlier) == 0:
-        return
-    row = informative.iloc[int(earlier[-1])].copy()
+    """The leading fill cell by cell, like ``fillna`` with the source row by column name, for
+    the rare frames where some leading rows matched a NaT key."""
+    row = informative.iloc[lead.source].copy()
     row.index = pd.Index(list(inf_names))
-    result.loc[: first - 1] = result.loc[: first - 1].fillna(row)
+    head = slice(None, lead.rows - 1)
+    with warnings.catch_warnings():
+        # pandas 2.2 announces that fillna will stop downcasting object columns (a bool column
+        # that got NaN); the result is the one Freqtrade gets, the warning is only noise.
+        warnings.filterwarnings("ignore", "Downcasting object dtype", FutureWarning)
+        result.loc[head] = result.loc[head].fillna(row)
 
 
 # --- the general path: pandas' own merge

@@ -38,6 +38,9 @@ START_TIMEOUT = 60.0  # first start imports Freqtrade (cold caches on CI)
 COMMAND_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
 
+# Differential tests that import Freqtrade: run inside the oracle venv by test_oracle_merge.py.
+collect_ignore = ["oracle_tests"]
+
 _PROCESSES = pytest.StashKey[list["OracleProcess"]]()
 
 

@@ -151,8 +151,17 @@ def classify(exc: BaseException, producer: ProducerConfig, config: ConsumerConfi
         )
     if isinstance(exc, TimeoutError):
         return Failure("timeout", f"no websocket handshake with {where} within the open timeout")
+    if isinstance(exc, ConnectionResetError) and producer.secure:
+        # Out of connect() a reset can only come from the opening handshakes; a plain HTTP
+        # server resets a TLS ClientHello this way.
+        return Failure(
+            "network",
+            f"{where} reset the connection during the handshake; secure is true: does it serve "
+            "TLS (a reverse proxy in front of the producer's api_server)?",
+        )
     if isinstance(exc, OSError):
-        return Failure("network", f"network error with {where}: {exc.strerror or exc}")
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        return Failure("network", f"network error with {where}: {reason}")
     return Failure("network", f"{type(exc).__name__}: {exc}")
 
 

@@ -424,6 +424,12 @@ class Consumer(_ProducerData):
         """Stop ``producer`` (anything with ``stop()``) when this consumer stops."""
         self._owned.append(producer)
 
+    @property
+    def owned(self) -> list[Any]:
+        """The producers this consumer stops when it stops (e.g. the one ``open_source``
+        started for ``"demo"``)."""
+        return list(self._owned)
+
     def __enter__(self) -> Self:
         return self.start()
 

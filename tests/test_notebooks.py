@@ -191,3 +191,21 @@ def test_notebook_run_all_queued(path, kernel_path):
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
+
+
+def test_strategy_notebook_reruns_from_the_committed_recording(kernel_path):
+    """02 with ``SOURCE = "replay:data/demo-session.pcrec"``: no producer needed."""
+    path = NOTEBOOKS[1]
+    notebook = nbformat.read(path, as_version=4)
+    index = next(
+        i for i, c in enumerate(notebook.cells) if "parameters" in c.metadata.get("tags", [])
+    )
+    assert 'SOURCE = "demo"' in notebook.cells[index].source
+    notebook.cells.insert(
+        index + 1, nbformat.v4.new_code_cell('SOURCE = "replay:data/demo-session.pcrec"')
+    )
+    execute(notebook, path.parent)
+    text = outputs_text(notebook)
+    assert '"output_type": "error"' not in text
+    assert "no live producer to send candles from here" in text
+    assert "<Consumer default@127.0.0.1:" in text and "ready pairs=2" in text

@@ -9,6 +9,7 @@ in :meth:`ProducerConnection.status`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import re
@@ -55,6 +56,7 @@ MIN_RETRY_DELAY = 0.1  # floor for sleep_time=0: retry fast, but never spin
 MAX_RETRY_DELAY = 120.0
 REQUEST_TIMEOUT = 30.0  # a request not answered by then may be sent again
 RECENT_ERRORS = 20
+GOODBYE_TIMEOUT = 0.25  # for the producer's close frame when stopping
 
 
 class PingTimeout(Exception):
@@ -343,8 +345,13 @@ class ProducerConnection:
             try:
                 await self._receive_loop(ws)
             except asyncio.CancelledError:
-                # Stopping: say goodbye with a normal close (1000), not 1011.
-                await ws.close()
+                # Stopping: say goodbye with a normal close (1000), not 1011, but do not wait
+                # for the producer's answer for long: mid-sync it is queued behind megabytes of
+                # frames, and stop() would take the whole close_timeout.
+                with contextlib.suppress(Exception):
+                    async with asyncio.timeout(GOODBYE_TIMEOUT):
+                        await ws.close()
+                ws.transport.abort()
                 raise
             except Exception as exc:
                 # Report at once: the closing handshake below may take close_timeout.

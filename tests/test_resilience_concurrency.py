@@ -98,12 +98,14 @@ SCRIPT = textwrap.dedent(
     producer.start()
     consumer = pc.Consumer({"producers": [producer.producer_config()]}).start()
     consumer.wait_ready(timeout=30)
-    print("ready", flush=True)
     if sys.argv[1] == "interrupt":
         try:
+            print("ready", flush=True)
             consumer.wait_until(lambda: False, timeout=None)  # blocks until Ctrl-C
         except KeyboardInterrupt:
             print("interrupted", flush=True)
+    else:
+        print("ready", flush=True)
     # neither the consumer nor the producer is stopped: the interpreter just exits
     """
 )

@@ -218,10 +218,12 @@ def test_malformed_messages_are_counted_logged_and_harmless(scripted):
             before = consumer.status()["default"]
             logged = len(collect.reasons)
             pc._loop.run_sync(send([message for message, _ in batch]), 30)
-            expected = before.messages + len(batch)
-            consumer.wait_until(lambda: consumer.status()["default"].messages >= expected, 30)
+            # The counters are read from this thread while the loop thread handles a message:
+            # wait for the last of them (the log line comes after both counts).
+            consumer.wait_until(lambda: len(collect.reasons) >= logged + len(batch), 30)
             after = consumer.status()["default"]
             assert after.bad_messages - before.bad_messages == len(batch)
+            assert after.messages - before.messages == len(batch)
             assert after.connected and connection._sessions == sessions
             reasons = collect.reasons[logged:]
             assert len(reasons) == len(batch)  # once each, in order

@@ -220,7 +220,13 @@ def test_malformed_messages_are_counted_logged_and_harmless(scripted):
             pc._loop.run_sync(send([message for message, _ in batch]), 30)
             # The counters are read from this thread while the loop thread handles a message:
             # wait for the last of them (the log line comes after both counts).
-            consumer.wait_until(lambda: len(collect.reasons) >= logged + len(batch), 30)
+            consumer.wait_until(
+                lambda: (
+                    len(collect.reasons) >= logged + len(batch)
+                    and connection.bad_messages >= before.bad_messages + len(batch)
+                ),
+                30,
+            )
             after = consumer.status()["default"]
             assert after.bad_messages - before.bad_messages == len(batch)
             assert after.messages - before.messages == len(batch)

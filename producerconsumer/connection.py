@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 import random
-import re
 import socket
 import ssl
 import time
@@ -34,22 +33,8 @@ __all__ = ["Failure", "ProducerConnection", "ProducerStatus", "classify"]
 log = logging.getLogger(__name__)
 
 
-class _RedactTokens(logging.Filter):
-    """Strip ``token=...`` from websockets' own log lines: its client debug log prints the
-    request path, which carries the token."""
-
-    _pattern = re.compile(r"(token=)[^&\s#]*")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if "token=" in message:
-            record.msg, record.args = self._pattern.sub(r"\1***", message), ()
-        return True
-
-
-#: The logger handed to websockets for our client connections (instead of "websockets.client").
-_ws_log = logging.getLogger(__name__ + ".websockets")
-_ws_log.addFilter(_RedactTokens())
+#: The logger handed to websockets for our connections: it masks tokens.
+_ws_log = wire.websockets_logger(__name__ + ".websockets")
 
 State = Literal["idle", "connecting", "connected", "disconnected", "failed", "stopped"]
 MIN_RETRY_DELAY = 0.1  # floor for sleep_time=0: retry fast, but never spin

@@ -31,14 +31,12 @@ from datetime import UTC, datetime
 from html import escape
 from typing import TYPE_CHECKING, Any, Self
 
-import pandas as pd
-
 from . import _loop
 from .config import ConsumerConfig, load_config
 from .connection import ProducerConnection, ProducerStatus
 from .errors import AuthenticationError, ProducerError, ReadyTimeout
 from .events import Event
-from .snapshot import Snapshot
+from .snapshot import ProducerData
 from .store import FrameStore, FrameUpdate
 from .wire import messages as wire
 
@@ -54,35 +52,7 @@ STOP_TIMEOUT = 5.0
 RECENT_UPDATES = 4096
 
 
-class _ProducerData:
-    """The read side shared by both facades, with Freqtrade's data provider names."""
-
-    store: FrameStore
-
-    def snapshot(self) -> Snapshot:
-        """An immutable copy of every frame and whitelist, taken atomically (and cheaply)."""
-        return Snapshot(self.store.copy())
-
-    def get_producer_pairs(self, producer_name: str = "default") -> list[str]:
-        """A copy of the producer's whitelist (``[]`` if none yet), as in Freqtrade."""
-        return self.store.pairs(producer_name)
-
-    def get_producer_df(
-        self,
-        pair: str,
-        timeframe: str | None = None,
-        candle_type: str | None = None,
-        producer_name: str = "default",
-    ) -> tuple[pd.DataFrame, datetime]:
-        """``(copy of the analyzed frame, last_analyzed)`` as Freqtrade's ``get_producer_df``.
-
-        No data gives ``(DataFrame(), 1970-01-01 UTC)``. ``timeframe`` / ``candle_type`` default
-        to what that producer sends.
-        """
-        return self.store.get(producer_name, pair, timeframe, candle_type)
-
-
-class AsyncConsumer(_ProducerData):
+class AsyncConsumer(ProducerData):
     """Consume Freqtrade producers on the running asyncio loop.
 
     >>> async with AsyncConsumer(config) as consumer:       # doctest: +SKIP
@@ -379,7 +349,7 @@ def _summary(consumer: AsyncConsumer) -> str:
     return "; ".join(parts)
 
 
-class Consumer(_ProducerData):
+class Consumer(ProducerData):
     """Blocking consumer for scripts and notebooks; data stays live in a background thread.
 
     >>> with Consumer("config.json") as consumer:          # doctest: +SKIP

@@ -29,27 +29,26 @@ from .wire.messages import FrameKey
 if TYPE_CHECKING:
     from .store import FrameStore
 
-__all__ = ["Snapshot", "load_snapshot"]
+__all__ = ["ProducerData", "Snapshot", "load_snapshot"]
 
 FORMAT = "producerconsumer-snapshot"
 VERSION = 1
 MANIFEST = "snapshot.json"
 
 
-class Snapshot:
-    """Frames and whitelists of every producer at one moment. Read-only."""
+class ProducerData:
+    """Reads with Freqtrade's data provider names over a :class:`FrameStore`: shared by the
+    live consumers and :class:`Snapshot`."""
 
-    def __init__(self, store: FrameStore, created: datetime | None = None) -> None:
-        self._store = store
-        self.created = created or datetime.now(UTC)
+    store: FrameStore
 
-    @property
-    def store(self) -> FrameStore:
-        return self._store
+    def snapshot(self) -> Snapshot:
+        """An immutable copy of every frame and whitelist, taken atomically (and cheaply)."""
+        return Snapshot(self.store.copy())
 
     def get_producer_pairs(self, producer_name: str = "default") -> list[str]:
-        """A copy of the producer's whitelist (``[]`` if none), as in Freqtrade."""
-        return self._store.pairs(producer_name)
+        """A copy of the producer's whitelist (``[]`` if none yet), as in Freqtrade."""
+        return self.store.pairs(producer_name)
 
     def get_producer_df(
         self,
@@ -58,15 +57,27 @@ class Snapshot:
         candle_type: str | None = None,
         producer_name: str = "default",
     ) -> tuple[pd.DataFrame, datetime]:
-        """``(copy of the frame, last_analyzed)``; ``(DataFrame(), 1970-01-01 UTC)`` if none."""
-        return self._store.get(producer_name, pair, timeframe, candle_type)
+        """``(copy of the analyzed frame, last_analyzed)`` as Freqtrade's ``get_producer_df``.
+
+        No data gives ``(DataFrame(), 1970-01-01 UTC)``. ``timeframe`` / ``candle_type`` default
+        to what that producer sends.
+        """
+        return self.store.get(producer_name, pair, timeframe, candle_type)
+
+
+class Snapshot(ProducerData):
+    """Frames and whitelists of every producer at one moment. Read-only."""
+
+    def __init__(self, store: FrameStore, created: datetime | None = None) -> None:
+        self.store = store
+        self.created = created or datetime.now(UTC)
 
     @property
     def producers(self) -> list[str]:
-        return self._store.producers()
+        return self.store.producers()
 
     def keys(self, producer_name: str = "default") -> list[FrameKey]:
-        return self._store.keys(producer_name)
+        return self.store.keys(producer_name)
 
     def snapshot(self) -> Snapshot:
         """Itself: a snapshot is already immutable (so code written for a consumer works)."""
@@ -92,7 +103,7 @@ class Snapshot:
         for producer in self.producers:
             frames = []
             for key in self.keys(producer):
-                stored = self._store.entry(producer, key)
+                stored = self.store.entry(producer, key)
                 assert stored is not None
                 number += 1
                 name = _file_name(number, producer, key)

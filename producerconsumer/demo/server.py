@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -43,6 +42,7 @@ from ..wire.messages import (
     exception_message,
     new_candle_message,
     parse_request,
+    websockets_logger,
     whitelist_message,
 )
 
@@ -54,20 +54,8 @@ WS_PATH = "/api/v1/message/ws"
 log = logging.getLogger(__name__)
 
 
-class _RedactTokens(logging.Filter):
-    """Strip ``token=...`` from websockets' own log lines (its debug log prints request paths)."""
-
-    _pattern = re.compile(r"(token=)[^&\s#]*")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if "token=" in message:
-            record.msg, record.args = self._pattern.sub(r"\1***", message), ()
-        return True
-
-
-_ws_log = logging.getLogger(__name__ + ".websockets")
-_ws_log.addFilter(_RedactTokens())
+#: The logger handed to websockets for our connections: it masks tokens.
+_ws_log = websockets_logger(__name__ + ".websockets")
 
 
 class FrameSource(Protocol):

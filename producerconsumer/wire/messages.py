@@ -8,7 +8,9 @@ raises :class:`ProtocolError` with a message that names what was wrong.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -46,6 +48,7 @@ __all__ = [
     "parse_request",
     "redact_url",
     "subscribe_request",
+    "websockets_logger",
     "whitelist_message",
     "whitelist_request",
 ]
@@ -187,6 +190,26 @@ def redact_url(url: str) -> str:
     """``url`` with the token replaced by ``***``: safe for logs, reprs and errors."""
     head, sep, _ = url.partition("?token=")
     return f"{head}?token=***" if sep else url
+
+
+class _RedactTokens(logging.Filter):
+    """Mask ``token=...`` in log lines: websockets' debug log prints request paths."""
+
+    _pattern = re.compile(r"(token=)[^&\s#]*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "token=" in message:
+            record.msg, record.args = self._pattern.sub(r"\1***", message), ()
+        return True
+
+
+def websockets_logger(name: str) -> logging.Logger:
+    """A logger to hand to websockets (``logger=``) that never shows a token."""
+    logger = logging.getLogger(name)
+    if not any(isinstance(f, _RedactTokens) for f in logger.filters):
+        logger.addFilter(_RedactTokens())
+    return logger
 
 
 # --- messages (producer)

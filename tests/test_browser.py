@@ -20,6 +20,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -137,6 +138,19 @@ def lab(requirements, tmp_path):
         log.close()
 
 
+def dismiss_dialogs(page: Any) -> list[str]:
+    """Accept any open JupyterLab dialog; return their texts."""
+    seen: list[str] = []
+    dialog = page.locator(".jp-Dialog").first
+    for _ in range(3):
+        if page.locator(".jp-Dialog").count() == 0:
+            break
+        seen.append(" ".join(dialog.inner_text(timeout=5_000).split())[:300])
+        page.locator(".jp-Dialog .jp-mod-accept").first.click(timeout=5_000)
+        dialog.wait_for(state="detached", timeout=10_000)
+    return seen
+
+
 def test_quickstart_dashboard_in_chromium(lab, tmp_path):
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
     from playwright.sync_api import sync_playwright
@@ -168,16 +182,20 @@ def test_quickstart_dashboard_in_chromium(lab, tmp_path):
             page.wait_for_selector(
                 f"{NB} .jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000
             )
-            for _attempt in range(3):  # Run All is sometimes swallowed right after load
-                page.click(".lm-MenuBar-itemLabel:text-is('Run')")
-                page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+            dialogs: list[str] = []
+            for _attempt in range(4):  # Run All is sometimes swallowed right after load
+                # A modal dialog (e.g. kernel selection on a slow start) blocks the menu: accept
+                # it, and keep its text for the failure message.
+                dialogs += dismiss_dialogs(page)
                 try:
+                    page.click(".lm-MenuBar-itemLabel:text-is('Run')", timeout=10_000)
+                    page.click(".lm-Menu-itemLabel:text-is('Run All Cells')", timeout=10_000)
                     page.wait_for_function(STARTED, timeout=5_000)
                     break
                 except PlaywrightTimeoutError:
                     continue
             else:
-                pytest.fail("Run All started no cell in 3 attempts")
+                pytest.fail(f"Run All started no cell in 4 attempts; dialogs seen: {dialogs}")
 
             pair = page.locator(f"{NB} .widget-dropdown:has(label:text-is('pair')) select")
             pair.wait_for(state="visible", timeout=60_000)

@@ -290,3 +290,28 @@ class TcpProxy:
                 self.idle_closed += 1
                 return
             await asyncio.sleep(max(timeout - idle, 0.01))
+
+
+async def seconds_to_detect_silence(wait_timeout: int, ping_timeout: int, timeout: float) -> float:
+    """Seconds from a half-open handshake until the consumer reports the producer ``silent``."""
+    import producerconsumer as pc
+
+    accepted = asyncio.Event()
+    server = await silent_server(accepted)
+    port = server.sockets[0].getsockname()[1]
+    config = {
+        "producers": [{"name": "default", "host": "127.0.0.1", "port": port, "ws_token": "t"}],
+        "wait_timeout": wait_timeout,
+        "ping_timeout": ping_timeout,
+        "sleep_time": 60,
+    }
+    try:
+        async with pc.AsyncConsumer(config) as consumer:
+            await asyncio.wait_for(accepted.wait(), 10)
+            started = time.monotonic()
+            await consumer.wait_until(
+                lambda: consumer.status()["default"].error_kind == "silent", timeout
+            )
+            return time.monotonic() - started
+    finally:
+        server.close()

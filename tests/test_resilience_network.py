@@ -9,7 +9,7 @@ import time
 import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
-from scripted import TcpProxy, free_port, silent_server
+from scripted import TcpProxy, free_port, seconds_to_detect_silence, silent_server
 
 import producerconsumer as pc
 from producerconsumer import wire
@@ -68,24 +68,7 @@ async def test_half_open_connection_is_detected_within_wait_plus_ping_timeout():
 
 
 async def test_silent_producer_detection_is_measured():
-    accepted = asyncio.Event()
-    server = await silent_server(accepted)
-    config = {
-        "producers": [entry("default", server.sockets[0].getsockname()[1])],
-        "wait_timeout": 1,
-        "ping_timeout": 2,
-        "sleep_time": 60,
-    }
-    try:
-        async with pc.AsyncConsumer(config) as consumer:
-            await asyncio.wait_for(accepted.wait(), 10)
-            started = time.monotonic()
-            await consumer.wait_until(
-                lambda: consumer.status()["default"].error_kind == "silent", 15
-            )
-            detected = time.monotonic() - started
-    finally:
-        server.close()
+    detected = await seconds_to_detect_silence(wait_timeout=1, ping_timeout=2, timeout=15)
     print(f"\nsilent producer detected after {detected:.2f} s (wait 1 + ping 2)")
     assert 3 - 0.2 <= detected <= 3 + 0.5
 

@@ -8,7 +8,6 @@ uses ``await`` on the async API, and the kernel shuts down promptly with a consu
 from __future__ import annotations
 
 import json
-import sys
 import textwrap
 import time
 
@@ -23,15 +22,8 @@ TOKEN = "kernel-tok&#+% en"
 
 
 @pytest.fixture
-def kernel(tmp_path, monkeypatch):
-    spec = tmp_path / "kernels" / "pctest"
-    spec.mkdir(parents=True)
-    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    (spec / "kernel.json").write_text(
-        json.dumps({"argv": argv, "display_name": "pctest", "language": "python"})
-    )
-    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
-    manager = jupyter_client.KernelManager(kernel_name="pctest")
+def kernel(python3_kernelspec):
+    manager = jupyter_client.KernelManager(kernel_name="python3")
     manager.start_kernel()
     client = manager.client()
     client.start_channels()

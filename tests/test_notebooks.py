@@ -5,7 +5,6 @@ JupyterLab's Run All does). Notebooks are committed with their outputs stripped.
 from __future__ import annotations
 
 import json
-import sys
 import textwrap
 import time
 from pathlib import Path
@@ -27,17 +26,10 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 @pytest.fixture
-def kernel_path(tmp_path, monkeypatch):
-    """A `python3` kernelspec running this interpreter (the notebooks ask for `python3`)."""
-    spec = tmp_path / "kernels" / "python3"
-    spec.mkdir(parents=True)
-    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    (spec / "kernel.json").write_text(
-        json.dumps({"argv": argv, "display_name": "Python 3", "language": "python"})
-    )
-    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+def kernel_path(python3_kernelspec, monkeypatch):
+    """The ``python3`` kernelspec (the notebooks ask for it), with the inline plot backend."""
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    return tmp_path
+    return python3_kernelspec
 
 
 def outputs_text(notebook) -> str:

@@ -132,8 +132,13 @@ async def test_a_dead_producer_does_not_delay_the_live_one():
                 with pytest.raises(pc.ReadyTimeout) as info:
                     await consumer.wait_ready(timeout=1)
                 status = consumer.status()
+                # Wait from before the trigger: the update may land while advance_async awaits.
+                waiter = asyncio.create_task(
+                    consumer.wait_for_update(producer_name="live", timeout=10)
+                )
+                await asyncio.sleep(0)  # let the waiter take its starting point
                 await live.advance_async(1)
-                update = await consumer.wait_for_update(producer_name="live", timeout=10)
+                update = await waiter
     finally:
         silent.close()
     print(f"\nlive producer ready after {live_ready:.2f} s beside a refused and a silent one")

@@ -16,6 +16,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ import orjson
 import pandas as pd
 from pandas.testing import assert_frame_equal
 
+from producerconsumer.wire import analyzed_df_message, parse_message
 from producerconsumer.wire.frames import (
     _fast_path_refusal,
     decode_dataframe,
@@ -32,8 +34,25 @@ from producerconsumer.wire.frames import (
 
 try:
     from freqtrade.misc import json_to_dataframe
+    from freqtrade.rpc.api_server.ws.serializer import HybridJSONWebSocketSerializer
+    from freqtrade.rpc.api_server.ws_schemas import WSAnalyzedDFMessage, WSMessageSchema
 except ImportError:
     json_to_dataframe = None
+
+
+def freqtrade_message_decode(text: str) -> pd.DataFrame:
+    """What Freqtrade's consumer does with one received ``analyzed_df`` text before storing it:
+    ``WebSocketChannel.recv`` -> ``HybridJSONWebSocketSerializer._deserialize`` (rapidjson with
+    the dataframe object hook), then ``handle_producer_message`` -> ``WSMessageSchema`` and
+    ``_consume_analyzed_df_message`` -> ``WSAnalyzedDFMessage`` validation."""
+    message = HybridJSONWebSocketSerializer(None)._deserialize(text)  # type: ignore[arg-type]
+    validated = WSMessageSchema.model_validate(message)
+    return WSAnalyzedDFMessage.model_validate(validated.model_dump()).data.df
+
+
+def message_floor(text: str) -> object:
+    """The JSON parsing alone: the message, then the frame string inside it (both orjson)."""
+    return orjson.loads(orjson.loads(text)["data"]["df"]["__value__"])
 
 
 def producer_frame(rows: int, columns: int, seed: int = 7) -> pd.DataFrame:
@@ -117,6 +136,36 @@ def main() -> int:
         if json_to_dataframe is not None:
             assert_frame_equal(ours, json_to_dataframe(text), check_exact=True)
             freqtrade = median_ms(lambda text=text: json_to_dataframe(text), args.repeats)
+            row += f" {freqtrade:.2f} ms | {freqtrade / fast:.1f}x faster |"
+        print(row)
+    print()
+    print(
+        "Whole message: one `analyzed_df` message text (as a producer sends it) to a DataFrame. "
+        "Ours: `wire.parse_message`. Floor: `orjson.loads` of the message and of the frame string "
+        "in it."
+    )
+    print()
+    header = "| message | bytes | floor | ours | ours / floor |"
+    rule = "|---|---:|---:|---:|---:|"
+    if json_to_dataframe is not None:
+        header += " freqtrade consumer | ours vs freqtrade |"
+        rule += "---:|---:|"
+    print(header)
+    print(rule)
+    last_analyzed = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    for columns in (15, 100):
+        frame = producer_frame(args.rows, columns)
+        text = analyzed_df_message(("BTC/USDT", "5m", "spot"), frame, last_analyzed)
+        ours = parse_message(text).frame
+        floor = median_ms(lambda text=text: message_floor(text), args.repeats)
+        fast = median_ms(lambda text=text: parse_message(text), args.repeats)
+        row = (
+            f"| {args.rows}x{columns} | {len(text):,} | {floor:.2f} ms | {fast:.2f} ms "
+            f"| {fast / floor:.2f}x |"
+        )
+        if json_to_dataframe is not None:
+            assert_frame_equal(ours, freqtrade_message_decode(text), check_exact=True)
+            freqtrade = median_ms(lambda text=text: freqtrade_message_decode(text), args.repeats)
             row += f" {freqtrade:.2f} ms | {freqtrade / fast:.1f}x faster |"
         print(row)
     print()

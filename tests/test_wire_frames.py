@@ -434,3 +434,14 @@ def test_encode_matches_pandas_split_output() -> None:
     expected["date"] = expected["date"].dt.as_unit("ms").astype("int64")
     assert encode_dataframe(frame) == expected.to_json(orient="split")
     assert frame["date"].dtype.kind == "M"  # the caller's frame is untouched
+
+
+def test_decoded_frames_do_not_share_a_mutable_index() -> None:
+    """Producers' 0..n-1 row labels come from a cache; each frame still owns its index."""
+    text = encode_dataframe(pd.DataFrame({"close": [1.5, 2.5, 3.5]}))
+    first, second = decode_dataframe(text), decode_dataframe(text)
+    first.index.name = "renamed"
+    second.index = second.index + 10
+    again = decode_dataframe(text)
+    assert again.index.name is None and list(again.index) == [0, 1, 2]
+    assert_frame_equal(again, reference_decode_dataframe(text), check_exact=True)

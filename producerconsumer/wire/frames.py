@@ -323,6 +323,9 @@ def _row_index(index: list[Any]) -> pd.Index:
     """The row index read_json keeps: the integer labels as sent."""
     if set(map(type, index)) != {int}:
         raise _NeedsReference("index labels are not all integers")
+    counting, axis = _counting_labels(len(index))
+    if index == counting:  # what producers send
+        return axis.view()
     try:
         labels = np.array(index, dtype=np.int64)
     except OverflowError:
@@ -330,6 +333,12 @@ def _row_index(index: list[Any]) -> pd.Index:
     if not ((labels <= _MIN_STAMP_SECONDS) & (labels != _INT64_MIN)).any():
         raise _NeedsReference("read_json would read the index labels as timestamps")
     return pd.Index(labels)
+
+
+@lru_cache(maxsize=16)
+def _counting_labels(rows: int) -> tuple[list[int], pd.Index]:
+    """0 .. rows-1 as a list and as read_json's index (callers get views of it)."""
+    return list(range(rows)), pd.Index(np.arange(rows, dtype=np.int64))
 
 
 def _classify_from_first_row(

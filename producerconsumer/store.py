@@ -21,6 +21,13 @@ frame back in time (a gap-fill reply overtaken by a newer broadcast does that th
 
 Stored frames are never mutated after they are stored: an update builds a new frame and swaps it
 in under a lock, so a reader on any thread sees either the old frame or the new one, whole.
+
+Appending one candle is the hot path (every pair, every candle), so each stored frame carries its
+``date`` column as int64 values, taken when it is stored: the gap, order and overlap tests of an
+append compare integers instead of reading stored columns. Any frame this cache cannot describe
+exactly (no ``date`` column, dates that are not numpy-backed datetimes strictly increasing, a
+``date`` dtype that differs from the stored one, a calendar or out-of-range timeframe) takes the
+general path, which is the rules above written out with pandas.
 """
 
 from __future__ import annotations
@@ -31,11 +38,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from functools import lru_cache
+from typing import Literal, NamedTuple
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from .timeframes import candles_between
+from .timeframes import _parse, candles_between, timeframe_to_seconds
 from .wire.messages import EPOCH, MAX_CANDLES, AnalyzedFrame, FrameKey, ProtocolError
 
 __all__ = ["FULL_FRAME_ROWS", "MAX_ROWS", "FrameStore", "FrameUpdate", "StoredFrame"]
@@ -49,6 +59,20 @@ TAG_COLUMNS = ("enter_tag", "exit_tag")
 
 Action = Literal["replace", "append", "gap", "empty"]
 
+_NAT = np.iinfo(np.int64).min  # NaT as int64
+_NS_PER_UNIT = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
+# Differences up to this many nanoseconds cannot overflow pandas' Timedelta arithmetic in any unit.
+_SAFE_NS = 2**62
+
+
+class _Dates(NamedTuple):
+    """A ``date`` column of numpy-backed datetimes as int64: ``unit``s since the epoch (UTC for
+    a timezone-aware ``dtype``), read-only. Checked strictly increasing without NaT when stored."""
+
+    dtype: np.dtype[np.datetime64] | pd.DatetimeTZDtype
+    ns_per_unit: int
+    values: npt.NDArray[np.int64]
+
 
 @dataclass(frozen=True, slots=True)
 class StoredFrame:
@@ -58,6 +82,8 @@ class StoredFrame:
     last_analyzed: datetime
     received: float
     version: int
+    # ``frame``'s dates if strictly increasing datetimes (see _Dates), else None: for appends.
+    _dates: _Dates | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,50 +161,88 @@ class FrameStore:
             )
         if self.remove_entry_exit_signals:
             frame = remove_entry_exit_signals(frame)
-        if rows < FULL_FRAME_ROWS and "date" not in frame.columns:
+        has_dates = "date" in frame.columns
+        if rows < FULL_FRAME_ROWS and not has_dates:
             raise ProtocolError(
                 f"analyzed_df {key.pair}: a frame of {rows} rows has no 'date' column, "
                 "so it cannot be appended"
             )
-        if "date" in frame.columns:
-            _check_dates(key, frame["date"])
+        dates = _check_dates(key, frame["date"]) if has_dates else None
         with self._lock:
-            update = self._apply_locked(producer, key, frame, last_analyzed)
+            update = self._apply_locked(producer, key, frame, dates, last_analyzed)
             if update.stored:
                 self.changed.notify_all()
         return self._done(update)
 
     def _apply_locked(
-        self, producer: str, key: FrameKey, frame: pd.DataFrame, last_analyzed: datetime
+        self,
+        producer: str,
+        key: FrameKey,
+        frame: pd.DataFrame,
+        dates: _Dates | None,
+        last_analyzed: datetime,
     ) -> FrameUpdate:
         rows = len(frame)
         current = self._frames.get(producer, {}).get(key)
         request: int | None = None
         if rows >= FULL_FRAME_ROWS or current is None or current.frame.empty:
             action: Action = "replace"
-            new = frame
+            new, new_dates = frame, dates
             if current is None and rows == 1:
                 # Most likely a broadcast that overtook the full reply: keep it meanwhile and
                 # ask for the history, which the connection sends unless one is pending.
                 request = MAX_CANDLES
         else:
-            stored = current.frame
-            gap = candles_between(stored["date"].iloc[-1], frame["date"].iloc[0], key.timeframe)
-            if gap > 1:
-                missing = int(gap) + 1
-                request = missing if missing < FULL_FRAME_ROWS else MAX_CANDLES
-                return FrameUpdate(producer, key, "gap", rows, len(stored), last_analyzed, request)
-            if frame["date"].iloc[-1] < stored["date"].iloc[-1]:
-                raise ProtocolError(
-                    f"analyzed_df {key.pair}: {rows} row(s) ending at {frame['date'].iloc[-1]}, "
-                    f"before the stored last candle {stored['date'].iloc[-1]}: out of order, "
-                    "ignored"
-                )
+            stored, known = current.frame, current._dates
+            if dates is None or known is None or dates.dtype != known.dtype:
+                return self._append_general(producer, key, stored, frame, last_analyzed)
+            # Both date columns are strictly increasing datetimes of one dtype: compare int64.
+            last, first = int(known.values[-1]), int(dates.values[0])
+            step = _candle_step(key.timeframe) if isinstance(key.timeframe, str) else None
+            if step is None or not -_SAFE_NS <= (first - last) * known.ns_per_unit <= step:
+                # Maybe a gap (or a calendar timeframe): counted exactly as the general path.
+                gap = candles_between(stored["date"].iloc[-1], frame["date"].iloc[0], key.timeframe)
+                if gap > 1:
+                    return _gap_update(producer, key, rows, len(stored), last_analyzed, gap)
+            # else at most the next candle: candles_between would give <= 1.
+            if int(dates.values[-1]) < last:
+                raise _out_of_order(key, stored, frame)
             action = "append"
-            new = _append(stored, frame)
+            new, new_dates = _append_known(stored, known, frame, dates)
+        return self._store(producer, key, action, rows, new, new_dates, last_analyzed, request)
+
+    def _append_general(
+        self,
+        producer: str,
+        key: FrameKey,
+        stored: pd.DataFrame,
+        frame: pd.DataFrame,
+        last_analyzed: datetime,
+    ) -> FrameUpdate:
+        """The append rules on the frames themselves, for dates the int64 cache cannot hold."""
+        rows = len(frame)
+        gap = candles_between(stored["date"].iloc[-1], frame["date"].iloc[0], key.timeframe)
+        if gap > 1:
+            return _gap_update(producer, key, rows, len(stored), last_analyzed, gap)
+        if frame["date"].iloc[-1] < stored["date"].iloc[-1]:
+            raise _out_of_order(key, stored, frame)
+        new = _append(stored, frame)
+        return self._store(producer, key, "append", rows, new, _dates_of(new), last_analyzed)
+
+    def _store(
+        self,
+        producer: str,
+        key: FrameKey,
+        action: Action,
+        rows: int,
+        new: pd.DataFrame,
+        new_dates: _Dates | None,
+        last_analyzed: datetime,
+        request: int | None = None,
+    ) -> FrameUpdate:
         self._version += 1
         self._frames.setdefault(producer, {})[key] = StoredFrame(
-            new, last_analyzed, time.time(), self._version
+            new, last_analyzed, time.time(), self._version, new_dates
         )
         return FrameUpdate(producer, key, action, rows, len(new), last_analyzed, request)
 
@@ -189,7 +253,7 @@ class FrameStore:
         with self._lock:
             self._version += 1
             self._frames.setdefault(producer, {})[key] = StoredFrame(
-                frame, last_analyzed, time.time(), self._version
+                frame, last_analyzed, time.time(), self._version, _dates_of(frame)
             )
             self.changed.notify_all()
 
@@ -277,19 +341,114 @@ class FrameStore:
         return update
 
 
-def _check_dates(key: FrameKey, dates: pd.Series) -> None:
+def _gap_update(
+    producer: str, key: FrameKey, rows: int, stored_rows: int, last_analyzed: datetime, gap: float
+) -> FrameUpdate:
+    missing = int(gap) + 1
+    request = missing if missing < FULL_FRAME_ROWS else MAX_CANDLES
+    return FrameUpdate(producer, key, "gap", rows, stored_rows, last_analyzed, request)
+
+
+def _out_of_order(key: FrameKey, stored: pd.DataFrame, frame: pd.DataFrame) -> ProtocolError:
+    return ProtocolError(
+        f"analyzed_df {key.pair}: {len(frame)} row(s) ending at {frame['date'].iloc[-1]}, "
+        f"before the stored last candle {stored['date'].iloc[-1]}: out of order, ignored"
+    )
+
+
+def _int64_dates(dates: pd.Series) -> _Dates | None:
+    """``dates`` as int64 if they are numpy-backed datetimes (not checked further), else None."""
+    dtype = dates.dtype
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        unit = dtype.unit
+    elif isinstance(dtype, np.dtype) and dtype.kind == "M":
+        unit, count = np.datetime_data(dtype)
+        if count != 1:
+            return None
+    else:
+        return None
+    ns_per_unit = _NS_PER_UNIT.get(unit)
+    values = getattr(dates.array, "asi8", None)
+    if ns_per_unit is None or not isinstance(values, np.ndarray) or values.dtype != np.int64:
+        return None
+    values = values.view()
+    values.flags.writeable = False
+    return _Dates(dtype, ns_per_unit, values)
+
+
+def _increasing(values: npt.NDArray[np.int64]) -> bool:
+    """True if strictly increasing (NaT, the int64 minimum, is not looked for)."""
+    return len(values) < 2 or bool((values[1:] > values[:-1]).all())
+
+
+def _dates_of(frame: pd.DataFrame) -> _Dates | None:
+    """The int64 dates of a frame about to be stored, if it has strictly increasing ones."""
+    if "date" not in frame.columns:
+        return None
+    column = frame["date"]
+    dates = _int64_dates(column) if isinstance(column, pd.Series) else None
+    if dates is None or (dates.values == _NAT).any() or not _increasing(dates.values):
+        return None
+    return dates
+
+
+def _check_dates(key: FrameKey, dates: pd.Series) -> _Dates | None:
+    """Refuse what cannot be appended; the dates as int64 if numpy-backed, else None."""
     if isinstance(dates, pd.DataFrame):  # duplicate 'date' column labels
         raise ProtocolError(f"analyzed_df {key.pair}: more than one 'date' column")
-    if not pd.api.types.is_datetime64_any_dtype(dates.dtype):
-        raise ProtocolError(
-            f"analyzed_df {key.pair}: 'date' column holds {dates.dtype} values, not datetimes"
-        )
-    if dates.isna().any():
+    known = _int64_dates(dates)
+    if known is None:
+        if not pd.api.types.is_datetime64_any_dtype(dates.dtype):
+            raise ProtocolError(
+                f"analyzed_df {key.pair}: 'date' column holds {dates.dtype} values, not datetimes"
+            )
+        missing = bool(dates.isna().any())
+        increasing = dates.is_monotonic_increasing and dates.is_unique
+    else:
+        missing = bool((known.values == _NAT).any())
+        increasing = _increasing(known.values)
+    if missing:
         raise ProtocolError(f"analyzed_df {key.pair}: 'date' column has missing values")
-    if not (dates.is_monotonic_increasing and dates.is_unique):
+    if not increasing:
         raise ProtocolError(
             f"analyzed_df {key.pair}: dates are not strictly increasing (unsorted or duplicated)"
         )
+    return known
+
+
+@lru_cache(maxsize=256)
+def _candle_step(timeframe: str) -> int | None:
+    """One candle in nanoseconds, or None for calendar months and years, invalid timeframes and
+    absurdly long ones (``candles_between`` counts or refuses those)."""
+    try:
+        unit = _parse(timeframe)[1]
+    except ValueError:
+        return None
+    step = timeframe_to_seconds(timeframe) * _NS_PER_UNIT["s"]
+    return None if unit in ("M", "y") or step > _SAFE_NS else step
+
+
+def _append_known(
+    stored: pd.DataFrame, known: _Dates, incoming: pd.DataFrame, dates: _Dates
+) -> tuple[pd.DataFrame, _Dates]:
+    """:func:`_append` for date columns of one dtype, both strictly increasing without NaT, and
+    the appended frame's dates."""
+    # ``stored["date"] < first`` holds exactly for the rows before ``pos``.
+    pos = int(np.searchsorted(known.values, dates.values[0], side="left"))
+    if pos == 0:
+        return incoming, dates
+    # The kept rows end before the first incoming date, so before the last: always concatenated.
+    # All kept rows go into the concat, as in _append (pandas 2 picks a column's dtype by
+    # whether its part is all-NA), and the cap is taken after it.
+    kept = stored if pos == len(stored) else stored.iloc[:pos]
+    new = pd.concat([kept, incoming], ignore_index=True)
+    values = np.concatenate([known.values[:pos], dates.values])
+    if len(new) > MAX_ROWS:
+        new = new.iloc[-MAX_ROWS:]
+        new.index = pd.RangeIndex(MAX_ROWS)
+        values = values[-MAX_ROWS:]
+    values.flags.writeable = False
+    return new, _Dates(known.dtype, known.ns_per_unit, values)
 
 
 def _append(stored: pd.DataFrame, incoming: pd.DataFrame) -> pd.DataFrame:

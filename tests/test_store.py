@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import threading
+import warnings
 from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
 import pytest
+from pandas.testing import assert_frame_equal
 
 from producerconsumer.store import MAX_ROWS, FrameStore
 from producerconsumer.wire import (
@@ -204,3 +206,93 @@ def test_readers_never_see_a_half_applied_update():
     assert store.get("default", "BTC/USDT")[0]["date"].iloc[-1] == START + pd.Timedelta(
         minutes=5 * (MAX_ROWS + 299)
     )
+
+
+# --- the append path against Freqtrade's rules written out in pandas
+
+
+def freqtrade_append(stored: pd.DataFrame, incoming: pd.DataFrame) -> pd.DataFrame:
+    """``_add_external_df``'s append: stored rows dated before the first incoming row, the
+    incoming frame after them, the last 1500 rows, index reset (as sent if nothing is kept)."""
+    kept = stored[stored["date"] < incoming["date"].iloc[0]]
+    if kept.empty:
+        return incoming
+    return pd.concat([kept, incoming]).iloc[-MAX_ROWS:].reset_index(drop=True)
+
+
+def raw_frame(first: int, count: int, tz: str | None = "UTC", unit: str = "us") -> pd.DataFrame:
+    dates = pd.date_range(START.tz_localize(None), periods=first + count, freq="5min", tz=tz)
+    ii = np.arange(first, first + count)
+    return pd.DataFrame(
+        {
+            "date": dates[first:].as_unit(unit),
+            "close": ii + 0.5,
+            "volume": ii * 3,
+            "enter_tag": pd.Series([f"t{i}" if i % 9 == 0 else None for i in ii], dtype=object),
+        },
+        index=range(first, first + count),
+    )
+
+
+@pytest.mark.parametrize(
+    ("stored_rows", "first", "count", "tz", "unit"),
+    [
+        (MAX_ROWS, MAX_ROWS, 1, "UTC", "us"),  # the next candle at the cap
+        (MAX_ROWS, MAX_ROWS - 1, 1, "UTC", "ns"),  # the last candle again
+        (MAX_ROWS, MAX_ROWS - 10, 15, "UTC", "us"),  # overlap and extend at the cap
+        (300, 290, 20, None, "ms"),  # under the cap, timezone-naive
+        (30, 0, 50, "UTC", "s"),  # from the first stored row on: nothing kept
+    ],
+)
+def test_append_matches_freqtrades_rules(stored_rows, first, count, tz, unit):
+    stored, incoming = raw_frame(0, stored_rows, tz, unit), raw_frame(first, count, tz, unit)
+    store = FrameStore()
+    store.apply("default", message(stored.copy()))
+    update = store.apply("default", message(incoming.copy()))
+    expected = freqtrade_append(stored, incoming)
+    assert (update.action, update.stored_rows) == ("append", len(expected))
+    got = store.entry("default", KEY).frame
+    assert_frame_equal(got, expected, check_exact=True)
+    assert type(got.index) is type(expected.index)
+
+
+def test_append_dtypes_come_from_every_kept_row():
+    # pandas 2 leaves an all-NA part out of the result dtype: the one value in row 0, dropped
+    # by the cap after the concat, still makes the column object, as in Freqtrade.
+    stored = pd.DataFrame(
+        {
+            "date": pd.date_range(START, periods=MAX_ROWS, freq="5min"),
+            "rare": pd.Series(["x"] + [None] * (MAX_ROWS - 1), dtype=object),
+        }
+    )
+    incoming = pd.DataFrame(
+        {"date": [START + pd.Timedelta(minutes=5 * MAX_ROWS)], "rare": [1.0]}, index=[1499]
+    )
+    store = FrameStore()
+    store.apply("default", message(stored.copy()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # pandas 2's note on that behaviour
+        store.apply("default", message(incoming.copy()))
+        expected = freqtrade_append(stored, incoming)
+    assert_frame_equal(store.entry("default", KEY).frame, expected, check_exact=True)
+
+
+@pytest.mark.parametrize("restored", ["unsorted", "other unit", "no date"])
+def test_restored_frames_append_by_the_same_rules(restored):
+    stored = raw_frame(0, 300)
+    if restored == "unsorted":
+        stored = stored.iloc[[*range(150, 299), *range(150), 299]]  # the last row last
+    elif restored == "other unit":
+        stored["date"] = stored["date"].dt.as_unit("ns")
+    store = FrameStore()
+    store.put("default", KEY, stored.drop(columns="date") if restored == "no date" else stored, LA)
+    if restored == "no date":
+        with pytest.raises(KeyError):
+            store.apply("default", message(raw_frame(300, 1)))
+        return
+    expected = stored
+    for first in (290, 300, 301):  # overlap, then the next candles
+        incoming = raw_frame(first, 10 if first == 290 else 1)
+        store.apply("default", message(incoming.copy()))
+        expected = freqtrade_append(expected, incoming)
+        assert_frame_equal(store.entry("default", KEY).frame, expected, check_exact=True)

@@ -13,22 +13,36 @@ columns (``enter_long_default``, ...) hollow and larger, so both stay visible on
 
 Only matplotlib's object API is used (no ``pyplot``, no IPython): figures are built without any
 global state, so this works in scripts with the Agg backend, in worker threads and in notebooks.
+
+A figure drawn again with each new candle (the notebook dashboard) can use
+:class:`StableConstrainedLayout`: the constrained layout, computed again only when the tick
+labels, titles or legends it depends on change.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.axis import Axis
+from matplotlib.backend_bases import RendererBase
+from matplotlib.cbook import is_math_text
 from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.layout_engine import ConstrainedLayoutEngine, LayoutEngine
+from matplotlib.ticker import NullLocator
+from matplotlib.transforms import Bbox
 
-__all__ = ["SIGNAL_BASES", "lower_panel", "plot_pair", "signal_columns"]
+__all__ = ["SIGNAL_BASES", "StableConstrainedLayout", "lower_panel", "plot_pair", "signal_columns"]
 
 OHLC = ("open", "high", "low", "close")
 SIGNAL_BASES = ("enter_long", "exit_long", "enter_short", "exit_short")
@@ -178,9 +192,13 @@ def _x_positions(frame: pd.DataFrame) -> tuple[np.ndarray, float]:
 def _candles(ax: Axes, x: np.ndarray, width: float, frame: pd.DataFrame) -> None:
     o, h, low, c = (_numbers(frame, column) for column in OHLC)
     up = c >= o
-    colors = np.where(up, _UP, _DOWN)
+    # One RGBA row per candle: matplotlib takes a float array as is (hex strings would be
+    # converted one by one, when built and again on each draw).
+    colors = np.where(up[:, np.newaxis], to_rgba(_UP), to_rgba(_DOWN))
     wicks = np.stack([np.column_stack([x, low]), np.column_stack([x, h])], axis=1)
-    ax.add_collection(LineCollection(wicks, colors=colors, linewidths=0.8))
+    # autolim=False and the limits from the arrays below: matplotlib would measure the 3000
+    # paths one by one for the same numbers.
+    ax.add_collection(LineCollection(wicks, colors=colors, linewidths=0.8), autolim=False)
     left, right = x - width / 2, x + width / 2
     bottom, top = np.minimum(o, c), np.maximum(o, c)
     bodies = np.stack(
@@ -192,9 +210,21 @@ def _candles(ax: Axes, x: np.ndarray, width: float, frame: pd.DataFrame) -> None
         ],
         axis=1,
     )
-    ax.add_collection(PolyCollection(bodies, facecolors=colors, edgecolors=colors, linewidths=0.5))
+    ax.add_collection(
+        PolyCollection(bodies, facecolors=colors, edgecolors=colors, linewidths=0.5),
+        autolim=False,
+    )
+    _update_datalim(ax, np.concatenate([wicks.reshape(-1, 2), bodies.reshape(-1, 2)]))
     ax.autoscale_view()
     ax.plot([], [], color=_UP, lw=4, label="price")  # one legend entry for the candles
+
+
+def _update_datalim(ax: Axes, points: np.ndarray) -> None:
+    """Extend the data limits of ``ax`` to the finite ``points`` (what ``add_collection``
+    does, without measuring each path)."""
+    finite = points[np.isfinite(points).all(axis=1)]
+    if len(finite):
+        ax.update_datalim([finite.min(axis=0), finite.max(axis=0)])
 
 
 def _signal_base(column: str) -> str | None:
@@ -226,3 +256,250 @@ def _signal_markers(ax: Axes, x: np.ndarray, frame: pd.DataFrame, column: str) -
         zorder=3,
         label=f"{column} (producer {column[len(base) + 1 :]})" if producer else column,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _TickLabel:
+    """A tick label in view, in pixels along its axis (from the axes' left or bottom edge)."""
+
+    text: str
+    offset: float  # where its tick is
+    reach: float  # how far it extends either way along the axis from there (an upper bound)
+
+
+class StableConstrainedLayout(LayoutEngine):
+    """Constrained layout for a figure that is drawn again and again with new data (a live
+    plot): the layout is computed again only when something it depends on has changed, else the
+    axes keep the positions it gave last time.
+
+    Constrained layout places the axes from the sizes of their decorations: tick labels, offset
+    texts, titles, axis labels, legends. A new candle mostly changes none of them, yet computing
+    the layout costs about as much as drawing the figure. Before each draw this engine puts the
+    axes where the last layout put them and computes a key of what the layout depends on there:
+    figure size and dpi, the grid of each axes, titles and labels, legend texts, and per axis the
+    tick labels in view (strings, offset text, label visibility and size) and how far a label
+    near an end of the axis sticks out of it beyond the other axis's decorations there. Only when
+    the key differs from the one of the last layout is the layout computed again (from the grid's
+    own positions, as for a new figure), so the figure looks as it would with
+    ``layout="constrained"``.
+
+    ``tolerance`` (pixels): a tick label that sticks out of its axis's end (a date label just
+    scrolled in at the right) moves the layout by a fraction of a pixel with each new candle;
+    the layout is computed again once the label sticks out by another ``tolerance`` (at most
+    half the layout's padding, so the label stays clear of the figure's edge), not on every
+    candle. The axes are then at most that far from where ``"constrained"`` would put them.
+    ``0``: computed again on any change, the figure is the same pixel for pixel.
+
+    One engine can serve successive figures of the same kind (a new figure per redraw) as well
+    as one figure redrawn in place. ``layouts`` counts the layouts actually computed.
+    """
+
+    _adjust_compatible = False
+    _colorbar_gridspec = False
+
+    def __init__(self, tolerance: float = 2.0) -> None:
+        if tolerance < 0:
+            raise ValueError(f"tolerance must be >= 0 px, got {tolerance}")
+        super().__init__()
+        self.tolerance = tolerance
+        self._constrained = ConstrainedLayoutEngine()
+        self._key: tuple[Any, ...] | None = None
+        self._positions: list[Bbox] = []
+        self._extents: dict[tuple[Any, ...], tuple[float, float]] = {}
+        self.layouts = 0
+
+    def execute(self, fig: Figure) -> None:
+        get_renderer = getattr(fig.canvas, "get_renderer", None)
+        if get_renderer is None:  # a canvas that cannot measure text: no shortcut
+            self._constrained.execute(fig)
+            return
+        renderer = get_renderer()
+        # The axes constrained layout places (others keep the position they were given).
+        axes = [ax for ax in fig.axes if ax.get_in_layout() and ax.get_subplotspec() is not None]
+        if self._key is not None and len(self._positions) == len(axes):
+            for ax, position in zip(axes, self._positions, strict=True):
+                _place(ax, position)
+            if self._layout_key(fig, renderer) == self._key:
+                return
+        for ax in axes:
+            spec = ax.get_subplotspec()
+            assert spec is not None
+            _place(ax, spec.get_position(fig))
+        self._constrained.execute(fig)
+        self.layouts += 1
+        self._positions = [ax.get_position(original=True).frozen() for ax in axes]
+        self._key = self._layout_key(fig, renderer)
+
+    def _layout_key(self, fig: Figure, renderer: RendererBase) -> tuple[Any, ...]:
+        parts: list[Any] = [
+            tuple(fig.bbox.bounds),
+            fig.dpi,
+            fig.get_suptitle(),
+            fig.get_supxlabel(),
+            fig.get_supylabel(),
+            tuple(tuple(t.get_text() for t in legend.get_texts()) for legend in fig.legends),
+        ]
+        params = self._constrained.get()
+        # Steps in which the overhang of a tick label counts: x labels stick out left or
+        # right (w_pad), y labels down or up (h_pad).
+        x_step = min(self.tolerance, float(params["w_pad"]) * fig.dpi / 2)
+        y_step = min(self.tolerance, float(params["h_pad"]) * fig.dpi / 2)
+        for ax in fig.axes:
+            spec = ax.get_subplotspec()
+            grid = None
+            if spec is not None:
+                gridspec = spec.get_gridspec()
+                grid = (
+                    spec.get_geometry(),
+                    tuple(gridspec.get_height_ratios() or ()),
+                    tuple(gridspec.get_width_ratios() or ()),
+                )
+            legend = ax.get_legend()
+            x_key, x_labels, x_depths = self._axis_state(ax.xaxis, renderer)
+            y_key, y_labels, y_depths = self._axis_state(ax.yaxis, renderer)
+            parts.append(
+                (
+                    ax.get_visible(),
+                    ax.get_in_layout(),
+                    grid,
+                    tuple(ax.get_title(loc) for loc in ("left", "center", "right")),
+                    ax.get_xlabel(),
+                    ax.get_ylabel(),
+                    None if legend is None else tuple(t.get_text() for t in legend.get_texts()),
+                    x_key,
+                    # x labels at the left end are clear when within the y decorations there
+                    _overhangs(x_labels, ax.bbox.width, y_depths, x_step),
+                    y_key,
+                    _overhangs(y_labels, ax.bbox.height, x_depths, y_step),
+                )
+            )
+        return tuple(parts)
+
+    def _axis_state(
+        self, axis: Axis, renderer: RendererBase
+    ) -> tuple[tuple[Any, ...], list[_TickLabel], tuple[float, float]]:
+        """What the axis adds to the layout, found without drawing it: a key of its tick
+        labels in view and of how they are shown; those labels; and how far its decorations
+        reach out of the axes at least, on its first and second side (bottom and top for x,
+        left and right for y)."""
+        if not axis.get_visible():
+            return (), [], (0.0, 0.0)
+        is_x = axis.axis_name == "x"
+        ax = axis.axes
+        length = ax.bbox.width if is_x else ax.bbox.height
+        points = renderer.points_to_pixels(1.0)
+        # From the axes' left (x) or bottom (y) edge, as drawn; inverted axes included.
+        first, last = axis.get_view_interval()
+        key: list[Any] = [
+            axis.get_label_position(),
+            axis.get_ticks_position(),
+            axis.offsetText.get_visible(),
+        ]
+        labels: list[_TickLabel] = []
+        depths = [0.0, 0.0]
+        for which, locator, formatter in (
+            ("major", axis.get_major_locator(), axis.get_major_formatter()),
+            ("minor", axis.get_minor_locator(), axis.get_minor_formatter()),
+        ):
+            if isinstance(locator, NullLocator):
+                continue
+            locs = np.asarray(locator(), dtype=float)
+            texts = formatter.format_ticks(locs)
+            key.append(formatter.get_offset())
+            ticks = axis.get_major_ticks(1) if which == "major" else axis.get_minor_ticks(1)
+            if not ticks:
+                continue
+            tick = ticks[0]
+            out = tick.get_tick_padding() * points
+            sides = ((tick.tick1line, tick.label1), (tick.tick2line, tick.label2))
+            shown = tuple(label.get_visible() for _, label in sides)
+            key.append((which, shown, tick.get_pad(), tick.get_tick_padding()))
+            for side, (line, _) in enumerate(sides):
+                if line.get_visible():
+                    depths[side] = max(depths[side], out)
+            if not any(shown):
+                continue
+            label = tick.label1
+            prop = label.get_fontproperties()
+            rotation, ha, va = label.get_rotation(), label.get_ha(), label.get_va()
+            # by value: a Text's font properties are changed in place
+            key.append((hash(prop), rotation, ha, va))
+            centred = rotation == 0 and (
+                ha == "center" if is_x else va in ("center", "center_baseline")
+            )
+            size = prop.get_size_in_points() * points
+            # The ticks matplotlib draws: those within the view interval (its tolerance).
+            scale = axis.get_transform()
+            t_first, t_last = (float(v) for v in scale.transform(np.array([first, last])))
+            span = t_last - t_first
+            tolerance = abs(span) * 1e-10
+            lo, hi = min(t_first, t_last) - tolerance, max(t_first, t_last) + tolerance
+            positions = scale.transform(locs) if len(locs) else locs
+            depth = 0.0
+            for position, text in zip(positions, texts, strict=True):
+                if not lo <= position <= hi:
+                    continue
+                key.append(text)
+                width, height = self._extent(text, prop, label.get_usetex(), renderer)
+                # How far the label reaches along the axis from its tick: half its width
+                # (x, centred), or less than 0.65 of the font size (y, centred on the
+                # baseline's middle); else, whatever the alignment, its largest extent.
+                if not centred:
+                    reach = max(width, height, size)
+                elif is_x:
+                    reach = width / 2
+                else:
+                    reach = 0.65 * size
+                offset = (position - t_first) / span * length if span else 0.0
+                labels.append(_TickLabel(text, float(offset), reach))
+                # away from the axes: at least its glyphs' height (x) or width (y)
+                depth = max(depth, (height if is_x else width) if rotation == 0 else 0.0)
+            for side, (_, side_label) in enumerate(sides):
+                if side_label.get_visible() and depth > 0:
+                    reach_out = out + tick.get_pad() * points + depth
+                    depths[side] = max(depths[side], reach_out)
+        return tuple(key), labels, (depths[0], depths[1])
+
+    def _extent(
+        self, text: str, prop: FontProperties, usetex: bool, renderer: RendererBase
+    ) -> tuple[float, float]:
+        if not text:
+            return 0.0, 0.0
+        cache_key = (text, hash(prop), usetex, renderer.dpi)
+        extent = self._extents.get(cache_key)
+        if extent is None:
+            ismath: Any = "TeX" if usetex else is_math_text(text)
+            width, height, _ = renderer.get_text_width_height_descent(text, prop, ismath=ismath)
+            if len(self._extents) > 2000:
+                self._extents.clear()
+            extent = self._extents[cache_key] = (width, height)
+        return extent
+
+
+def _overhangs(
+    labels: list[_TickLabel], length: float, clear: tuple[float, float], step: float
+) -> tuple[Any, ...]:
+    """How far each of ``labels`` sticks out of the ends of its axis (``length`` px) beyond
+    ``clear`` (what the other axis's decorations take there anyway, at the low and the high
+    end), in whole ``step``s (or to 0.01 px when ``step`` is 0); nothing for those within."""
+    key: list[Any] = []
+    for label in labels:
+        low = label.reach - label.offset - (clear[0] - 0.5)
+        high = label.reach - (length - label.offset) - (clear[1] - 0.5)
+        if low > 0 or high > 0:
+            key.append((label.text, _steps(low, step), _steps(high, step)))
+    return tuple(key)
+
+
+def _steps(overhang: float, step: float) -> float:
+    if overhang <= 0:
+        return 0
+    return math.ceil(overhang / step) if step > 0 else round(overhang, 2)
+
+
+def _place(ax: Axes, position: Bbox) -> None:
+    """Move ``ax`` (both its positions) without taking it out of the layout, as constrained
+    layout itself does."""
+    in_layout = ax.get_in_layout()
+    ax.set_position(position)
+    ax.set_in_layout(in_layout)

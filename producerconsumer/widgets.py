@@ -17,7 +17,10 @@ the view), while ``with output:`` capture from a thread does not; so the plot is
 widget whose PNG value is swapped in one message: no flicker, nothing to clear, and the loop
 thread never waits for matplotlib. Redraws are coalesced: a burst of updates costs one
 render, and at most ``max_fps`` renders happen per second. With ipympl (``%matplotlib widget``)
-the plot is an ipympl canvas redrawn in place instead.
+the plot is an ipympl canvas redrawn in place instead. Either way a redraw plots into the axes
+of the previous one (when the panels are the same) and keeps its layout unless tick labels,
+title or legend changed (:class:`~producerconsumer.plotting.StableConstrainedLayout`): it looks
+the same as a new figure, for a fraction of the cost.
 
 Views stop updating when closed (``view.close()``): handlers hold only a weak reference to the
 view and disconnect themselves once it is closed or gone, and its UI thread ends.
@@ -42,10 +45,13 @@ from .events import Event
 
 if TYPE_CHECKING:
     import ipywidgets
+    from matplotlib.axes import Axes
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     from .connection import ProducerStatus
     from .consumer import Consumer
+    from .plotting import StableConstrainedLayout
     from .store import FrameUpdate
     from .strategy import StrategyRunner
 
@@ -322,7 +328,8 @@ class Dashboard(_LiveView):
         self.figsize, self.dpi = figsize, dpi
         self.backend = _choose_backend(backend)
         self._frames: dict[str, pd.DataFrame] = {}  # runner evaluations, per pair
-        self._figure: Figure | None = None  # the ipympl figure (backend "ipympl")
+        self._figure: Figure | None = None  # the plot's figure, drawn again on each redraw
+        self._layout: StableConstrainedLayout | None = None
         self._lock = threading.RLock()  # one render at a time (UI thread or a control change)
         self._whitelist_changed = False
         self.last_render_seconds: float | None = None
@@ -445,22 +452,29 @@ class Dashboard(_LiveView):
         self.last_render_seconds = time.perf_counter() - started
 
     def _render_image(self, frame: pd.DataFrame, chosen: list[str], title: str) -> None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
         from .plotting import plot_pair
 
-        fig = Figure(figsize=self.figsize, dpi=self.dpi, layout="constrained")
+        fig = self._figure
+        if fig is None:
+            fig = self._figure = Figure(
+                figsize=self.figsize, dpi=self.dpi, layout=self._layout_engine()
+            )
+            FigureCanvasAgg(fig)
+        canvas = fig.canvas
+        assert isinstance(canvas, FigureCanvasAgg)
         _draw(fig, frame, chosen, title, self.window.value, plot_pair)
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=self.dpi)
-        self.plot.value = self._fallback_png = buffer.getvalue()
+        # One Agg draw (savefig would lay the figure out in a draw of its own first).
+        canvas.draw()
+        self.plot.value = self._fallback_png = _png(canvas)
 
     def _render_ipympl(self, frame: pd.DataFrame, chosen: list[str], title: str) -> None:
         from .plotting import plot_pair
 
         fig = self._figure
         assert fig is not None
-        fig.clear()
         _draw(fig, frame, chosen, title, self.window.value, plot_pair)
         fig.canvas.draw_idle()
 
@@ -485,11 +499,20 @@ class Dashboard(_LiveView):
             import matplotlib.pyplot as plt
 
             with plt.ioff():
-                fig = plt.figure(figsize=self.figsize, dpi=self.dpi, layout="constrained")
+                fig = plt.figure(figsize=self.figsize, dpi=self.dpi, layout=self._layout_engine())
             fig.canvas.header_visible = False
             self._figure = fig
             return fig.canvas
         return widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+
+    def _layout_engine(self) -> StableConstrainedLayout:
+        """The figures' layout engine, kept from one redraw to the next (see
+        :class:`~producerconsumer.plotting.StableConstrainedLayout`)."""
+        if self._layout is None:
+            from .plotting import StableConstrainedLayout
+
+            self._layout = StableConstrainedLayout()
+        return self._layout
 
     def _sync_indicator_options(self, frame: pd.DataFrame | None = None) -> None:
         frame = self.frame() if frame is None else frame
@@ -512,7 +535,7 @@ class Dashboard(_LiveView):
 
     def close(self) -> None:
         super().close()
-        if self._figure is not None:
+        if self._figure is not None and self.backend == "ipympl":
             import matplotlib.pyplot as plt
 
             plt.close(self._figure)
@@ -534,14 +557,91 @@ def _draw(
     window: int,
     plot_pair: Callable[..., Figure],
 ) -> None:
+    """Plot the last ``window`` candles of ``frame`` on ``fig``: into the axes of the previous
+    plot when they are the panels this one needs (a redraw mostly is), else on new ones."""
     from .plotting import lower_panel
 
     tail = frame.tail(window)
-    if any(lower_panel(tail, c) for c in indicators):
-        price_ax, lower_ax = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1))
-        plot_pair(tail, indicators, ax=(price_ax, lower_ax), title=title)
+    wants_lower = any(lower_panel(tail, c) for c in indicators)
+    axes = _reusable_panels(fig, wants_lower)
+    if axes is None:
+        fig.clear()
+        if wants_lower:
+            price_ax, lower_ax = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1))
+            axes = [price_ax, lower_ax]
+        else:
+            axes = [fig.add_subplot()]
     else:
-        plot_pair(tail, indicators, ax=fig.add_subplot(), title=title)
+        for ax in axes:
+            _empty(ax)
+        toolbar = fig.canvas.toolbar  # as fig.clear() does: forget zoom/pan history
+        if toolbar is not None:
+            toolbar.update()
+    if wants_lower:
+        plot_pair(tail, indicators, ax=(axes[0], axes[1]), title=title)
+    else:
+        plot_pair(tail, indicators, ax=axes[0], title=title)
+
+
+def _reusable_panels(fig: Figure, wants_lower: bool) -> list[Axes] | None:
+    """The axes of ``fig`` if they are the panels :func:`_draw` makes (one, or price and a
+    lower panel sharing x) and nothing else is on the figure; None otherwise."""
+    axes = fig.axes
+    if fig.texts or fig.legends or fig.images or fig.subfigs:
+        return None
+    geometries = [(2, 1, 0, 0), (2, 1, 1, 1)] if wants_lower else [(1, 1, 0, 0)]
+    if len(axes) != len(geometries):
+        return None
+    for ax, geometry in zip(axes, geometries, strict=True):
+        spec = ax.get_subplotspec()
+        if spec is None or spec.get_geometry() != geometry or ax.child_axes:
+            return None
+    if wants_lower:
+        ratios = axes[0].get_subplotspec().get_gridspec().get_height_ratios()
+        shared = axes[0].get_shared_x_axes().joined(axes[0], axes[1])
+        if not shared or list(ratios or ()) != [3, 1]:
+            return None
+    return axes
+
+
+def _empty(ax: Axes) -> None:
+    """Take what a plot put on ``ax`` off it, back to the state of new axes as far as a plot
+    depends on it (data limits, autoscaling, the colour cycle, title, legend); the axes keep
+    their ticks, which is what makes this cheaper than new axes."""
+    for artist in [
+        *ax.lines,
+        *ax.collections,
+        *ax.patches,
+        *ax.texts,
+        *ax.images,
+        *ax.tables,
+        *ax.artists,
+    ]:
+        artist.remove()
+    legend = ax.get_legend()
+    if legend is not None:
+        legend.remove()
+    for loc in ("left", "center", "right"):
+        ax.set_title("", loc=loc)
+    ax.relim()
+    ax.set_autoscale_on(True)
+    ax.set_prop_cycle(None)
+
+
+def _png(canvas: FigureCanvasAgg) -> bytes:
+    """The canvas's pixels as a PNG, the same pixels as ``savefig``'s: RGB when opaque (as
+    it is unless the figure is made transparent), with fast compression (still fewer bytes than
+    ``savefig``'s RGBA)."""
+    from PIL import Image
+
+    image = Image.frombuffer(
+        "RGBA", canvas.get_width_height(physical=True), canvas.buffer_rgba(), "raw", "RGBA", 0, 1
+    )
+    if image.getchannel("A").getextrema() == (255, 255):
+        image = image.convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, format="png", compress_level=1)
+    return buffer.getvalue()
 
 
 def _choose_backend(backend: str) -> str:

@@ -16,7 +16,12 @@ from matplotlib.collections import LineCollection, PolyCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from producerconsumer.demo import DemoProducer  # noqa: E402
-from producerconsumer.plotting import lower_panel, plot_pair, signal_columns  # noqa: E402
+from producerconsumer.plotting import (  # noqa: E402
+    StableConstrainedLayout,
+    lower_panel,
+    plot_pair,
+    signal_columns,
+)
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +121,79 @@ def test_redraw_time_1500_candles(frame):
         times.append(time.perf_counter() - started)
     print(f"redraw 1500 candles: best {min(times) * 1000:.0f} ms of {len(times)}")
     assert min(times) < 5.0  # generous: shared 2-core CI machines
+
+
+def render(fig) -> np.ndarray:
+    """The figure's pixels after one Agg draw."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba()).copy()
+
+
+def positions(fig) -> np.ndarray:
+    """The axes' extents in pixels."""
+    return np.array([ax.get_position().extents for ax in fig.axes]) * np.tile(fig.bbox.size, 2)
+
+
+def test_stable_constrained_layout_matches_constrained_layout(frame):
+    """A live plot redrawn with the next candle each time, on new figures sharing one engine:
+    with tolerance 0 the pixels are those of layout="constrained"; with the default tolerance
+    the axes stay within it of where "constrained" puts them, with fewer layouts."""
+    indicators = ["tema", "bb_upperband", "rsi"]
+    exact, loose = StableConstrainedLayout(tolerance=0), StableConstrainedLayout()
+    # 120 candles over 6 inches: a new candle moves everything ~3.5 px, so a date label at an
+    # end of the axis sticks out more or less with every candle for a few of them.
+    windows = [frame.iloc[start : start + 120] for start in range(15)]
+    for window in windows:
+        constrained = Figure(figsize=(6, 3.5), dpi=72, layout="constrained")
+        plot_pair(window, indicators=indicators, ax=tuple(constrained.subplots(2, 1, sharex=True)))
+        expected = render(constrained)
+        for engine in (exact, loose):
+            fig = Figure(figsize=(6, 3.5), dpi=72, layout=engine)
+            plot_pair(window, indicators=indicators, ax=tuple(fig.subplots(2, 1, sharex=True)))
+            pixels = render(fig)
+            if engine is exact:
+                assert np.array_equal(pixels, expected)
+            else:
+                assert np.abs(positions(fig) - positions(constrained)).max() <= 2.0
+    print(f"layouts: {exact.layouts} exact, {loose.layouts} loose, of {len(windows)}")
+    # (here a label sticks out of one end or another for many of the windows; a layout for
+    # each of them would be no gain)
+    assert 1 <= loose.layouts < len(windows) and exact.layouts >= 1
+
+
+def test_stable_constrained_layout_follows_changes(frame):
+    """One figure redrawn in place: a longer title, a resize and new tick labels lay it out
+    again; the same data again does not."""
+    engine = StableConstrainedLayout()
+    fig = Figure(figsize=(8, 4), dpi=80, layout=engine)
+    ax = fig.add_subplot()
+
+    def draw(window: pd.DataFrame, title: str) -> None:
+        for artist in [*ax.lines, *ax.collections]:
+            artist.remove()
+        ax.relim()
+        plot_pair(window, ax=ax, title=title, signals=[])
+        render(fig)
+
+    draw(frame.tail(200), "BTC/USDT")
+    draw(frame.tail(200), "BTC/USDT")
+    assert engine.layouts == 1
+    draw(frame.tail(200), "BTC/USDT, a longer title")
+    assert engine.layouts == 2
+    fig.set_size_inches(6, 4)
+    draw(frame.tail(200), "BTC/USDT, a longer title")
+    assert engine.layouts == 3
+    scaled = frame.tail(200).assign(
+        **{c: frame[c].tail(200) * 1000 for c in ("open", "high", "low", "close")}
+    )
+    draw(scaled, "BTC/USDT, a longer title")  # wider price labels
+    assert engine.layouts == 4
+    constrained = Figure(figsize=(6, 4), dpi=80, layout="constrained")
+    plot_pair(scaled, ax=constrained.add_subplot(), title="BTC/USDT, a longer title", signals=[])
+    render(constrained)
+    assert np.abs(positions(fig) - positions(constrained)).max() <= 2.0
+    with pytest.raises(ValueError, match="tolerance"):
+        StableConstrainedLayout(tolerance=-1)

@@ -190,3 +190,43 @@ def test_status_panel_and_mimebundle_outside_a_kernel(live):
     assert consumer._repr_mimebundle_() is None
     status = consumer.status()["default"]
     assert "last update" in status_line(status)
+
+
+def test_redraws_reuse_the_axes_and_look_like_new_figures():
+    """The dashboard draws each update into the axes of the previous one (emptied) when the
+    panels are the same: the pixels are those of a new figure, whatever was drawn before."""
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from producerconsumer.plotting import StableConstrainedLayout, plot_pair
+    from producerconsumer.widgets import _draw
+
+    frame = pc.DemoProducer(pairs=["BTC/USDT"], candles=400, tick=None).frame("BTC/USDT")
+    frame["enter_long_default"] = frame["enter_long"]
+
+    def pixels(fig: Figure) -> np.ndarray:
+        fig.canvas.draw()
+        return np.asarray(fig.canvas.buffer_rgba()).copy()
+
+    live = Figure(figsize=(6, 3.5), dpi=72, layout=StableConstrainedLayout(tolerance=0))
+    FigureCanvasAgg(live)
+    steps = [
+        (frame.iloc[:300], ["tema", "rsi"], 300),
+        (frame.iloc[:301], ["tema", "rsi"], 300),  # the next candle
+        (frame.iloc[:301], ["tema", "rsi"], 60),  # a shorter window: other y limits
+        (frame.iloc[:301], ["tema", "bb_upperband"], 60),  # no lower panel
+        (frame.iloc[:302], ["bb_lowerband"], 120),
+        (frame.iloc[:302], ["rsi", "bb_lowerband", "tema"], 120),  # the lower panel again
+        (frame[["date", "close", "rsi"]], ["rsi"], 100),  # no candles
+    ]
+    reused = 0
+    for data, indicators, window in steps:
+        before = list(live.axes)
+        _draw(live, data, indicators, "BTC/USDT (default)", window, plot_pair)
+        reused += live.axes == before
+        fresh = Figure(figsize=(6, 3.5), dpi=72, layout="constrained")
+        FigureCanvasAgg(fresh)
+        _draw(fresh, data, indicators, "BTC/USDT (default)", window, plot_pair)
+        assert np.array_equal(pixels(live), pixels(fresh)), (len(data), indicators, window)
+    assert reused == 4

@@ -34,24 +34,21 @@ it talks to. No timing is asserted: these are measurements.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import ctypes
 import gc
 import json
 import math
 import os
 import platform
-import queue
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pandas as pd
 
@@ -59,13 +56,15 @@ import producerconsumer as pc
 from producerconsumer import _loop
 from producerconsumer.store import FrameUpdate
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "interop" / "oracle"))
+import lineproto
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 ORACLE_DIR = REPO / "tests" / "interop" / "oracle"
 PRODUCER_SCRIPT = HERE / "_producer_proc.py"
 #: Where the measured ``producerconsumer`` comes from; helper processes import the same one.
 PACKAGE_ROOT = Path(pc.__file__).resolve().parents[1]
-PREFIX = "@@ "
 TOKEN = "live-benchmark-token"
 
 PAIRS = 100
@@ -84,106 +83,18 @@ STOP_TIMEOUT = 15.0
 # --- processes speaking "@@ {json}" lines
 
 
-class ProcessError(RuntimeError):
-    """A helper process failed, timed out or answered ``ok: false``; the text has its stderr."""
+class LineProcess(lineproto.LineProcess):
+    """A helper process (a producer, Freqtrade's consumer) on the oracle harness's protocol."""
 
-
-class LineProcess:
-    """A subprocess that writes ``@@ {json}`` lines (events, replies) and reads JSON commands."""
-
-    def __init__(self, name: str, argv: Sequence[str], env: dict[str, str], cwd: Path) -> None:
-        self.name = name
-        self._stderr: IO[str] = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
-        self.spawned = time.perf_counter()
-        self._proc = subprocess.Popen(
-            list(argv),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
-            text=True,
-            encoding="utf-8",
-            env=env,
-            cwd=str(cwd),
+    def __init__(self, name: str, argv: Sequence[str], env: dict[str, str], workdir: Path) -> None:
+        super().__init__(
+            name, argv, env, workdir, start_timeout=START_TIMEOUT, stop_timeout=STOP_TIMEOUT
         )
-        self._lines: queue.Queue[dict[str, Any] | None] = queue.Queue()
-        self._reader = threading.Thread(target=self._read, name=f"{name}-stdout", daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self._proc.stdout is not None
-        for line in self._proc.stdout:
-            if line.startswith(PREFIX):
-                self._lines.put(json.loads(line[len(PREFIX) :]))
-        self._lines.put(None)
-
-    def stderr_tail(self, lines: int = 40) -> str:
-        self._stderr.flush()
-        self._stderr.seek(0)
-        return "\n".join(self._stderr.read().splitlines()[-lines:])
-
-    def _fail(self, what: str) -> ProcessError:
-        return ProcessError(
-            f"{self.name} (pid {self._proc.pid}, returncode {self._proc.poll()}): {what}\n"
-            f"--- stderr (tail) ---\n{self.stderr_tail()}"
-        )
-
-    def _next(self, timeout: float) -> dict[str, Any]:
-        try:
-            message = self._lines.get(timeout=timeout)
-        except queue.Empty:
-            raise self._fail(f"no answer within {timeout} s") from None
-        if message is None:
-            self._lines.put(None)
-            raise self._fail("process exited")
-        return message
-
-    def event(self, name: str, timeout: float = START_TIMEOUT) -> dict[str, Any]:
-        message = self._next(timeout)
-        if message.get("event") != name:
-            raise self._fail(f"expected event {name!r}, got {message}")
-        return message
-
-    def send(self, cmd: str, **fields: Any) -> None:
-        assert self._proc.stdin is not None
-        try:
-            self._proc.stdin.write(json.dumps({"cmd": cmd, **fields}) + "\n")
-            self._proc.stdin.flush()
-        except OSError as exc:
-            raise self._fail(f"cannot send {cmd!r}: {exc}") from None
-
-    def reply(self, cmd: str, timeout: float = COMMAND_TIMEOUT) -> dict[str, Any]:
-        message = self._next(timeout)
-        if message.get("reply") != cmd:
-            raise self._fail(f"expected the reply to {cmd!r}, got {message}")
-        if not message.get("ok"):
-            raise self._fail(f"{cmd!r} failed: {message.get('error')}")
-        return message
 
     def request(
         self, cmd: str, reply_timeout: float = COMMAND_TIMEOUT, **fields: Any
     ) -> dict[str, Any]:
-        self.send(cmd, **fields)
-        return self.reply(cmd, reply_timeout)
-
-    def close(self) -> None:
-        """Ask it to quit (end of stdin means quit too), kill it if it does not; always reaped."""
-        try:
-            if self._proc.poll() is None:
-                with contextlib.suppress(ProcessError):
-                    self.request("quit", reply_timeout=STOP_TIMEOUT)
-            if self._proc.stdin is not None:
-                with contextlib.suppress(OSError):
-                    self._proc.stdin.close()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self._proc.wait(STOP_TIMEOUT)
-        finally:
-            if self._proc.poll() is None:
-                self._proc.kill()
-            self._proc.wait(STOP_TIMEOUT)
-            self._reader.join(STOP_TIMEOUT)
-            if self._proc.stdout is not None:
-                self._proc.stdout.close()
-            self._stderr.close()
+        return super().request(cmd, reply_timeout, **fields)
 
     def __enter__(self) -> LineProcess:
         return self
@@ -262,7 +173,7 @@ def spawn_producer(
 
 
 def producer_ready(process: LineProcess) -> Producer:
-    event = process.event("listening", START_TIMEOUT)
+    event = process.wait_event("listening")
     check_shared_clock(process)
     return Producer(
         process=process,
@@ -474,7 +385,7 @@ def freqtrade_sync(
     for number in range(runs):
         process = spawn_freqtrade(oracle_python, producer, workdir)
         try:
-            started = process.event("started", START_TIMEOUT)
+            started = process.wait_event("started")
             reply = process.request(
                 "synced",
                 reply_timeout=SYNC_TIMEOUT + COMMAND_TIMEOUT,
@@ -483,7 +394,7 @@ def freqtrade_sync(
                 timeout=SYNC_TIMEOUT,
             )
             if not (reply["synced"] and reply["verified"]):
-                raise ProcessError(f"Freqtrade's consumer did not sync: {reply}")
+                raise lineproto.ProcessError(f"Freqtrade's consumer did not sync: {reply}")
             check_shared_clock(process)
             t_start = float(started["t_start"])
             harness = t_start - process.spawned
@@ -596,7 +507,9 @@ def freqtrade_latency(
     def wait_stored(pairs: list[str], date_ms: int) -> dict[str, float]:
         reply = process.request("stored", date_ms=date_ms, pairs=pairs, timeout=COMMAND_TIMEOUT)
         if not reply["done"]:
-            raise ProcessError(f"Freqtrade stored {len(reply['times'])} of {len(pairs)} rows")
+            raise lineproto.ProcessError(
+                f"Freqtrade stored {len(reply['times'])} of {len(pairs)} rows"
+            )
         return {pair: float(t) for pair, t in reply["times"].items()}
 
     results = {mode: Latency(mode, []) for mode in MODES}
@@ -668,10 +581,12 @@ def run_worker(kind: str, spec: dict[str, Any], workdir: Path) -> dict[str, Any]
         timeout=SYNC_TIMEOUT + 120,
         check=False,
     )
-    lines = [line for line in done.stdout.splitlines() if line.startswith(PREFIX)]
+    lines = [line for line in done.stdout.splitlines() if line.startswith(lineproto.PREFIX)]
     if done.returncode or not lines:
-        raise ProcessError(f"worker {kind} failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(lines[-1][len(PREFIX) :])
+        raise lineproto.ProcessError(
+            f"worker {kind} failed ({done.returncode}):\n{done.stderr[-3000:]}"
+        )
+    result: dict[str, Any] = json.loads(lines[-1][len(lineproto.PREFIX) :])
     return result
 
 
@@ -1017,7 +932,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["--worker"]:
         result = WORKERS[args[1]](json.loads(args[2]))
-        sys.stdout.write(PREFIX + json.dumps(result) + "\n")
+        sys.stdout.write(lineproto.PREFIX + json.dumps(result) + "\n")
         sys.stdout.flush()
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

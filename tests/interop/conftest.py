@@ -11,12 +11,9 @@ except under CI (``$CI`` set), where they fail: a skipped oracle test proves not
 
 from __future__ import annotations
 
-import contextlib
 import os
-import queue
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +30,7 @@ FREQTRADE_VERSION = "2026.9"
 
 sys.path.insert(0, str(ORACLE_DIR))
 import framejson  # noqa: E402  (shared with the oracle scripts)
+import lineproto  # noqa: E402
 
 START_TIMEOUT = 60.0  # first start imports Freqtrade (cold caches on CI)
 COMMAND_TIMEOUT = 30.0
@@ -102,113 +100,39 @@ class OracleError(AssertionError):
     """An oracle script failed, timed out or answered ``ok: false``; the text has its stderr."""
 
 
-class OracleProcess:
+class OracleProcess(lineproto.LineProcess):
     """One long-running oracle script speaking the ``oracle/lineproto.py`` protocol."""
 
+    error = OracleError
     live: ClassVar[list[OracleProcess]] = []  # started and not yet closed
 
     def __init__(self, python: Path, script: str, args: Sequence[str], workdir: Path) -> None:
-        self.name = Path(script).stem
-        self.stderr_path = workdir / f"{self.name}-{os.getpid()}-{id(self):x}.stderr"
-        self._stderr = self.stderr_path.open("w", encoding="utf-8")
         env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join([str(ORACLE_DIR), str(REPO)]),
             "PYTHONUNBUFFERED": "1",
         }
-        self._proc = subprocess.Popen(
+        super().__init__(
+            Path(script).stem,
             [str(python), str(ORACLE_DIR / script), *args],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
-            text=True,
-            encoding="utf-8",
-            env=env,
-            cwd=str(workdir),
+            env,
+            workdir,
+            start_timeout=START_TIMEOUT,
+            stop_timeout=STOP_TIMEOUT,
         )
-        self._messages: queue.Queue[dict[str, Any] | None] = queue.Queue()
-        self._reader = threading.Thread(target=self._read, name=f"{self.name}-stdout", daemon=True)
-        self._reader.start()
         OracleProcess.live.append(self)
-
-    def _read(self) -> None:
-        assert self._proc.stdout is not None
-        for line in self._proc.stdout:
-            if line.startswith("@@ "):
-                self._messages.put(framejson.loads(line[3:]))
-        self._messages.put(None)  # end of output: the process is exiting
-
-    def stderr_tail(self, lines: int = 80) -> str:
-        self._stderr.flush()
-        text = self.stderr_path.read_text(encoding="utf-8", errors="replace")
-        return "\n".join(text.splitlines()[-lines:])
-
-    def _fail(self, what: str) -> OracleError:
-        return OracleError(
-            f"{self.name} (pid {self._proc.pid}, returncode {self._proc.poll()}): {what}\n"
-            f"--- {self.name} stderr (tail) ---\n{self.stderr_tail()}"
-        )
-
-    def next_message(self, timeout: float) -> dict[str, Any]:
-        try:
-            message = self._messages.get(timeout=timeout)
-        except queue.Empty:
-            raise self._fail(f"no message within {timeout} s") from None
-        if message is None:
-            self._messages.put(None)
-            raise self._fail("process exited")
-        return message
-
-    def wait_event(self, event: str, timeout: float = START_TIMEOUT) -> dict[str, Any]:
-        message = self.next_message(timeout)
-        if message.get("event") != event:
-            raise self._fail(f"expected event {event!r}, got {message}")
-        return message
 
     def request(
         self, cmd: str, reply_timeout: float = COMMAND_TIMEOUT, **fields: Any
     ) -> dict[str, Any]:
-        """Send one command and return its reply; raise :class:`OracleError` unless ``ok``."""
-        assert self._proc.stdin is not None
-        try:
-            self._proc.stdin.write(framejson.dumps({"cmd": cmd, **fields}) + "\n")
-            self._proc.stdin.flush()
-        except (BrokenPipeError, OSError) as exc:
-            raise self._fail(f"cannot send {cmd!r}: {exc}") from None
-        reply = self.next_message(reply_timeout)
-        if reply.get("reply") != cmd:
-            raise self._fail(f"expected the reply to {cmd!r}, got {reply}")
-        if not reply.get("ok"):
-            raise self._fail(f"{cmd!r} failed: {reply.get('error')}\n{reply.get('traceback', '')}")
-        return reply
-
-    @property
-    def alive(self) -> bool:
-        return self._proc.poll() is None
+        return super().request(cmd, reply_timeout, **fields)
 
     def close(self) -> int:
-        """Ask it to quit, then kill it if needed; always reaped. Returns the exit code."""
         try:
-            if self.alive:
-                with contextlib.suppress(OracleError):
-                    self.request("quit", reply_timeout=STOP_TIMEOUT)
-                if self._proc.stdin is not None:
-                    self._proc.stdin.close()
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    self._proc.wait(STOP_TIMEOUT)
-        except (BrokenPipeError, OSError):
-            pass
+            return super().close()
         finally:
-            if self._proc.poll() is None:
-                self._proc.kill()
-            returncode = self._proc.wait(STOP_TIMEOUT)
-            self._reader.join(STOP_TIMEOUT)
-            if self._proc.stdout is not None:
-                self._proc.stdout.close()
-            self._stderr.close()
             if self in OracleProcess.live:
                 OracleProcess.live.remove(self)
-        return returncode
 
 
 @pytest.hookimpl(wrapper=True)

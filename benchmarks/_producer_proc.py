@@ -49,7 +49,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from producerconsumer.demo import ProducerStrategy, SyntheticMarket
-from producerconsumer.demo.server import WS_PATH
+from producerconsumer.server import WS_PATH
 from producerconsumer.wire import messages as wire
 
 PREFIX = "@@ "

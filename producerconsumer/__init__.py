@@ -18,13 +18,13 @@ from .snapshot import Snapshot, load_snapshot
 from .sources import open_source
 from .store import FrameUpdate
 from .strategy import IStrategy, StrategyRunner, compare_signals
+from .widgets import Dashboard
 from .wire import FrameKey, ProtocolError
 
 if TYPE_CHECKING:
     from .demo import DemoProducer
     from .plotting import plot_pair
     from .replay import ReplayProducer, read_recording
-    from .widgets import Dashboard
 
 __all__ = [
     "AsyncConsumer",
@@ -59,7 +59,6 @@ __version__ = "0.1.0"
 
 
 _LAZY = {
-    "Dashboard": ".widgets",
     "DemoProducer": ".demo",
     "ReplayProducer": ".replay",
     "plot_pair": ".plotting",
@@ -68,7 +67,9 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    # Producers (websocket servers) and the matplotlib / ipywidgets parts load on first use.
+    # Producers (websocket servers) and plotting (matplotlib) load on first use; the widgets
+    # module is imported (it registers the consumer's rich display) but loads ipywidgets and
+    # matplotlib only when a widget is made.
     if name in _LAZY:
         import importlib
 

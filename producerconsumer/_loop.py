@@ -14,10 +14,10 @@ import atexit
 import concurrent.futures
 import logging
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-__all__ = ["get_loop", "in_loop_thread", "run_sync", "submit"]
+__all__ = ["call_sync", "get_loop", "in_loop_thread", "run_sync", "submit"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -80,11 +80,23 @@ def run_sync(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
     try:
         return future.result(timeout)
     except concurrent.futures.TimeoutError:
+        if future.done():
+            raise  # the coroutine's own TimeoutError (a wait that ran out of time)
         future.cancel()
         raise TimeoutError(f"operation did not finish within {timeout} s") from None
     except BaseException:
         future.cancel()
         raise
+
+
+def call_sync(fn: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
+    """Call the plain function ``fn(*args)`` on the background loop's thread (for code that
+    must not race with the loop) and block for its result, as :func:`run_sync`."""
+
+    async def call() -> T:
+        return fn(*args)
+
+    return run_sync(call(), timeout)
 
 
 def _shutdown() -> None:

@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from .columns import OHLCV_COLUMNS
 from .consumer import Consumer
+from .endpoint import redact_url
 from .errors import ConfigError, ProducerError
 from .store import FrameUpdate
-from .wire import redact_url
 
 if TYPE_CHECKING:
     from .demo import DemoProducer
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 __all__ = ["main"]
 
 DEMO_PAIRS = "BTC/USDT,ETH/USDT,XRP/USDT"
-OHLCV = ("date", "open", "high", "low", "close", "volume")
 
 
 def _pairs(text: str) -> list[str]:
@@ -229,7 +229,7 @@ def _summary(consumer: Consumer, producer: str = "default") -> pd.DataFrame:
     now = datetime.now(UTC)
     for pair in consumer.get_producer_pairs(producer):
         frame, last_analyzed = consumer.get_producer_df(pair, producer_name=producer)
-        indicators = [c for c in frame.columns if c not in OHLCV]
+        indicators = [c for c in frame.columns if c not in OHLCV_COLUMNS]
         rows.append(
             {
                 "pair": pair,

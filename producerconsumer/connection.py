@@ -4,6 +4,11 @@ Moves bytes and time only: parsing is :mod:`.wire`, storage is :mod:`.store`. Ru
 task per producer (:meth:`ProducerConnection.run`) and never raises out of it except on
 cancellation; everything that goes wrong is classified in one place (:func:`classify`) and shown
 in :meth:`ProducerConnection.status`.
+
+What it receives it reports on typed events (:class:`~.events.ConsumerEvents`, shared by every
+connection of a consumer) and, after each message or state change, through one ``changed()``
+callback, which the consumer uses to wake its waiters. :meth:`ProducerConnection.handle` is the
+synchronous handler of one received message: tests drive it directly, without a socket.
 """
 
 from __future__ import annotations
@@ -25,16 +30,18 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
 
 from .config import ConsumerConfig, ProducerConfig
+from .endpoint import WS_PATH, build_url, redact_url, websockets_logger
+from .events import ConsumerEvents
 from .store import FrameStore
 from .wire import messages as wire
 
-__all__ = ["Failure", "ProducerConnection", "ProducerStatus", "classify"]
+__all__ = ["Failure", "ProducerConnection", "ProducerStatus", "classify", "retry_delay"]
 
 log = logging.getLogger(__name__)
 
 
 #: The logger handed to websockets for our connections: it masks tokens.
-_ws_log = wire.websockets_logger(__name__ + ".websockets")
+_ws_log = websockets_logger(__name__ + ".websockets")
 
 State = Literal["idle", "connecting", "connected", "disconnected", "failed", "stopped"]
 MIN_RETRY_DELAY = 0.1  # floor for sleep_time=0: retry fast, but never spin
@@ -164,6 +171,7 @@ class ProducerStatus:
     frames: int
     messages: int
     bad_messages: int
+    sessions: int  # connections opened so far (each successful handshake)
     reconnects: int
     connected_since: datetime | None
     last_message: datetime | None
@@ -197,16 +205,28 @@ class ProducerStatus:
         )
 
 
-Notify = Callable[[str, Any], None]
+def retry_delay(failures: int, sleep_time: float) -> float:
+    """Seconds to wait before connecting again after ``failures`` failures in a row:
+    exponential from ``sleep_time`` (at least :data:`MIN_RETRY_DELAY`), capped at
+    :data:`MAX_RETRY_DELAY` (or ``sleep_time`` if longer), with +-20 % jitter; 0 after none."""
+    if failures == 0:
+        return 0.0
+    base = max(float(sleep_time), MIN_RETRY_DELAY)
+    cap = max(base, MAX_RETRY_DELAY)
+    delay = min(cap, base * 2 ** min(failures - 1, 64))
+    return delay * random.uniform(0.8, 1.2)
+
+
+def _nothing() -> None:
+    pass
 
 
 class ProducerConnection:
     """Keeps one producer's frames live in a :class:`FrameStore`.
 
-    ``notify(kind, payload)`` is called on the loop for ``"update"`` (a :class:`FrameUpdate`),
-    ``"whitelist"`` (the pair list), ``"new_candle"`` (a :class:`~.wire.FrameKey`),
-    ``"message"`` (any other parsed message), ``"status"`` (a :class:`ProducerStatus`),
-    ``"bad_message"`` and, while :attr:`recording`, ``"raw"`` (name, text, arrival time).
+    Reports on ``events`` (on the loop: ``updated``, ``whitelist_changed``, ``new_candle``,
+    ``message_received``, ``bad_message``, ``status_changed``, and ``raw_received`` while
+    something is connected to it), then calls ``changed()``.
     """
 
     def __init__(
@@ -214,18 +234,32 @@ class ProducerConnection:
         producer: ProducerConfig,
         config: ConsumerConfig,
         store: FrameStore,
-        notify: Notify | None = None,
+        events: ConsumerEvents | None = None,
+        changed: Callable[[], None] = _nothing,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.producer = producer
         self.ssl_context = ssl_context  # for secure producers without their own ca_file
         self.config = config
         self.store = store
-        self._notify = notify or (lambda kind, payload: None)
-        self.url = wire.build_url(producer.host, producer.port, producer.secure, producer.ws_token)
-        self.safe_url = wire.redact_url(self.url)
+        self.events = events if events is not None else ConsumerEvents()
+        self._changed = changed
         self.state: State = "idle"
         self.failure: Failure | None = None
+        try:
+            self.url = build_url(producer.host, producer.port, producer.secure, producer.ws_token)
+        except ValueError as exc:
+            # Retrying cannot help: the connection is failed from the start (run() returns).
+            self.url = ""
+            self.failure = Failure(
+                "invalid_url",
+                f"cannot build a websocket URL for producer {producer.name!r}: {exc}",
+                fatal=True,
+            )
+            self.state = "failed"
+        scheme = "wss" if producer.secure else "ws"
+        where = f"{scheme}://{producer.host}:{producer.port}{WS_PATH}?token=***"
+        self.safe_url = redact_url(self.url) if self.url else where
         self.messages = 0
         self.bad_messages = 0
         self.reconnects = 0
@@ -234,7 +268,6 @@ class ProducerConnection:
         self.latency: float | None = None
         self.recent_errors: deque[str] = deque(maxlen=RECENT_ERRORS)
         self.answered: set[str] = set()  # pairs that got an analyzed_df reply (even empty)
-        self.recording = False  # hand every raw message to notify("raw", ...) too
         self._failures = 0
         self._sessions = 0
         self._requests: asyncio.Queue[tuple[int | None, str | None]] | None = None
@@ -274,6 +307,7 @@ class ProducerConnection:
             frames=len(self.store.keys(self.name)),
             messages=self.messages,
             bad_messages=self.bad_messages,
+            sessions=self._sessions,
             reconnects=self.reconnects,
             connected_since=self.connected_since,
             last_message=self.last_message,
@@ -289,7 +323,10 @@ class ProducerConnection:
             self._requests.put_nowait((limit, pair))
 
     async def run(self) -> None:
-        """Connect and stay connected until cancelled."""
+        """Connect and stay connected until cancelled (or a fatal failure)."""
+        if self.failure is not None and self.failure.fatal:
+            self._set_state("failed")
+            return
         try:
             while True:
                 delay = self._retry_delay()
@@ -388,7 +425,7 @@ class ProducerConnection:
             except TimeoutError:
                 await self._ping(ws)
                 continue
-            self._handle(text)
+            self.handle(text)
 
     async def _ping(self, ws: ClientConnection) -> None:
         started = time.monotonic()
@@ -405,11 +442,14 @@ class ProducerConnection:
 
     # --- messages
 
-    def _handle(self, text: str | bytes) -> None:
+    def handle(self, text: str | bytes) -> None:
+        """Handle one received message: count it, parse it, store or report it. Synchronous
+        and never raises for a bad message (it is counted, logged and reported instead)."""
         self.messages += 1
         self.last_message = datetime.now(UTC)
-        if self.recording and isinstance(text, str):
-            self._notify("raw", (self.name, text, self.last_message.timestamp()))
+        events = self.events
+        if events.raw_received and isinstance(text, str):
+            events.raw_received.emit(self.name, text, self.last_message.timestamp())
         try:
             message = wire.parse_message(text, received=self.last_message)
             if isinstance(message, wire.AnalyzedFrame):
@@ -417,14 +457,14 @@ class ProducerConnection:
             elif isinstance(message, wire.Whitelist):
                 pairs = list(message.pairs)
                 if self.store.set_pairs(self.name, pairs):
-                    self._notify("whitelist", (self.name, pairs))
+                    events.whitelist_changed.emit(self.name, pairs)
             elif isinstance(message, wire.NewCandle):
-                self._notify("new_candle", (self.name, message.key))
+                events.new_candle.emit(self.name, message.key)
             else:
                 if isinstance(message, wire.ProducerException):
                     log.warning("producer %r answered: %s", self.name, message.text)
                     self.recent_errors.append(f"producer exception: {message.text}")
-                self._notify("message", (self.name, message))
+                events.message_received.emit(self.name, message)
         except (wire.ProtocolError, ValueError, TypeError, KeyError, OverflowError) as exc:
             self.bad_messages += 1
             reason = (
@@ -432,7 +472,8 @@ class ProducerConnection:
             )
             self.recent_errors.append(f"bad message: {reason}")
             log.warning("bad message from producer %r ignored: %s", self.name, reason)
-            self._notify("bad_message", (self.name, reason))
+            events.bad_message.emit(self.name, reason)
+        self._changed()
 
     def _on_frame(self, message: wire.AnalyzedFrame) -> None:
         pair = message.key.pair
@@ -450,7 +491,7 @@ class ProducerConnection:
                 self.name,
                 update.request_limit,
             )
-        self._notify("update", update)
+        self.events.updated.emit(update)
 
     def _want(self, pair: str, limit: int) -> None:
         now = time.monotonic()
@@ -476,12 +517,7 @@ class ProducerConnection:
         self._set_state("disconnected")
 
     def _retry_delay(self) -> float:
-        if self._failures == 0:
-            return 0.0
-        base = max(float(self.config.sleep_time), MIN_RETRY_DELAY)
-        cap = max(base, MAX_RETRY_DELAY)
-        delay = min(cap, base * 2 ** (self._failures - 1))
-        return delay * random.uniform(0.8, 1.2)
+        return retry_delay(self._failures, self.config.sleep_time)
 
     def _set_state(self, state: State) -> None:
         if state == "connected":
@@ -489,4 +525,5 @@ class ProducerConnection:
         else:
             self.connected_since = None
         self.state = state
-        self._notify("status", self.status())
+        self.events.status_changed.emit(self.status())
+        self._changed()

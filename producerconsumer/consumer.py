@@ -1,25 +1,28 @@
 """The public entry to live producer data: :class:`AsyncConsumer` and :class:`Consumer`.
 
 ``AsyncConsumer`` runs one connection task per producer on the running asyncio loop.
-``Consumer`` is the blocking facade for scripts and notebooks: it runs an ``AsyncConsumer`` on the
-process-wide background loop thread (:mod:`._loop`), so data stays live while cells block, and no
-event loop is ever nested. Reads (:meth:`~Consumer.get_producer_df`,
+``Consumer`` is the blocking facade for scripts and notebooks over an ``AsyncConsumer`` on the
+process-wide background loop thread (:mod:`._loop`): each blocking method runs its async twin
+there and waits for the result in the calling thread, so data stays live while cells block, and
+no event loop is ever nested. Reads (:meth:`~Consumer.get_producer_df`,
 :meth:`~Consumer.get_producer_pairs`) go straight to the thread-safe store.
 
-Events (handlers run on the loop thread; connect with ``consumer.updated += handler``):
+Events (declared in :class:`~.events.ConsumerEvents`; handlers run on the loop thread; connect
+with ``consumer.updated += handler``):
 
 * ``updated(update: FrameUpdate)``: an ``analyzed_df`` message was applied (or skipped: see
   ``update.action``);
 * ``whitelist_changed(producer: str, pairs: list[str])``;
 * ``new_candle(producer: str, key: FrameKey)``;
 * ``status_changed(status: ProducerStatus)``;
-* ``message_received(producer: str, message)``: any other producer message.
+* ``message_received(producer: str, message)``: any other producer message;
+* ``bad_message(producer: str, reason: str)``: a malformed message, counted and ignored;
+* ``raw_received(producer: str, text: str, received: float)``: every raw message.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import ssl
@@ -35,9 +38,11 @@ from . import _loop
 from .config import ConsumerConfig, load_config
 from .connection import ProducerConnection, ProducerStatus
 from .errors import AuthenticationError, ProducerError, ReadyTimeout
-from .events import Event
-from .snapshot import ProducerData
-from .store import FrameStore, FrameUpdate
+from .events import ConsumerEvents
+from .live import display_bundle
+from .snapshot import Snapshot
+from .store import FrameStore, FrameUpdate, ProducerData
+from .waiting import timed_out, until, wait_event
 from .wire import messages as wire
 
 if TYPE_CHECKING:
@@ -50,9 +55,12 @@ log = logging.getLogger(__name__)
 ConfigSource = ConsumerConfig | Mapping[str, Any] | str | os.PathLike[str]
 STOP_TIMEOUT = 5.0
 RECENT_UPDATES = 4096
+#: Waits re-check their predicate at least this often (seconds), for predicates on state the
+#: consumer does not signal (a user's own variables).
+POLL = 0.25
 
 
-class AsyncConsumer(ProducerData):
+class AsyncConsumer(ConsumerEvents, ProducerData):
     """Consume Freqtrade producers on the running asyncio loop.
 
     >>> async with AsyncConsumer(config) as consumer:       # doctest: +SKIP
@@ -62,25 +70,21 @@ class AsyncConsumer(ProducerData):
 
     def __init__(self, config: ConfigSource, ssl: ssl.SSLContext | None = None) -> None:
         # ssl: the TLS context for secure producers that have no ca_file of their own.
+        super().__init__()
         self.config = load_config(config)
         self.store = FrameStore(self.config.remove_entry_exit_signals)
         self.connections: dict[str, ProducerConnection] = {
             producer.name: ProducerConnection(
-                producer, self.config, self.store, self._dispatch, ssl_context=ssl
+                producer, self.config, self.store, self, self._wake, ssl_context=ssl
             )
             for producer in self.config.producers
         }
-        self.updated = Event("updated")
-        self.whitelist_changed = Event("whitelist_changed")
-        self.new_candle = Event("new_candle")
-        self.status_changed = Event("status_changed")
-        self.message_received = Event("message_received")
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._changed: asyncio.Event | None = None
+        self._changed: asyncio.Event | None = None  # this consumer's signal to its waiters
         self._recent: deque[tuple[int, FrameUpdate]] = deque(maxlen=RECENT_UPDATES)
         self._seq = 0
         self._stopping = False
-        self._recorders: list[Recorder] = []
+        self.updated.connect(self._remember)  # first, so waiters see what handlers see
 
     # --- lifecycle
 
@@ -105,7 +109,11 @@ class AsyncConsumer(ProducerData):
     def _spawn(self, name: str, connection: ProducerConnection) -> None:
         task = asyncio.get_running_loop().create_task(connection.run(), name=f"pc-producer-{name}")
         self._tasks[name] = task
-        task.add_done_callback(lambda t, n=name, c=connection: self._task_done(n, c, t))
+
+        def done(task: asyncio.Task[None]) -> None:
+            self._task_done(name, connection, task)
+
+        task.add_done_callback(done)
 
     def _task_done(
         self, name: str, connection: ProducerConnection, task: asyncio.Task[None]
@@ -115,7 +123,8 @@ class AsyncConsumer(ProducerData):
             return
         exc = task.exception()
         if exc is None:
-            return  # gave up for good (fatal failure); status() says why
+            self._wake()  # gave up for good (fatal failure): waiters raise it now
+            return
         log.error("connection task of producer %r crashed; restarting it", name, exc_info=exc)
         connection.recent_errors.append(f"internal error: {type(exc).__name__}: {exc}")
         asyncio.get_running_loop().call_later(
@@ -148,20 +157,33 @@ class AsyncConsumer(ProducerData):
 
     # --- waiting
 
-    async def wait_ready(self, timeout: float | None = 30.0) -> None:
+    async def wait_ready(self, timeout: float | None = 30.0, progress: bool | None = False) -> None:
         """Wait until every producer sent its whitelist and a frame for each whitelisted pair.
 
         Raises :class:`AuthenticationError` as soon as a producer refuses the token,
         :class:`ProducerError` if a producer cannot be used at all, and :class:`ReadyTimeout`
-        (naming what each producer is missing) after ``timeout`` seconds.
+        (naming what each producer is missing) after ``timeout`` seconds. ``progress`` prints a
+        one-line sync progress to stderr (``None``: only once a sync has taken more than 2 s).
         """
         self._require_running()
-        await self._wait(self.is_ready, timeout, self._ready_timeout)
+        show = _Progress(self, progress)
+
+        def ready() -> bool:
+            self._raise_fatal()
+            if self.is_ready():
+                return True
+            show.update()
+            return False
+
+        try:
+            await self._wait(ready, timeout, self._ready_timeout)
+        finally:
+            show.done()
 
     async def wait_until(self, predicate: Callable[[], bool], timeout: float | None = 30.0) -> None:
         """Wait until ``predicate()`` is true; it is checked after every received message."""
         self._require_running()
-        await self._wait(predicate, timeout, _unmet(timeout), check_fatal=False)
+        await self._wait(predicate, timeout, lambda: timed_out(timeout))
 
     async def wait_for_update(
         self,
@@ -174,15 +196,6 @@ class AsyncConsumer(ProducerData):
         An update that arrived before the call does not count; to wait for the effect of
         something you triggered yourself, :meth:`wait_until` a condition on the data instead.
         """
-        arrived, found = self._next_update(pair, producer_name)
-        await self.wait_until(arrived, timeout)
-        return found[0]
-
-    def _next_update(
-        self, pair: str | None, producer_name: str | None
-    ) -> tuple[Callable[[], bool], list[FrameUpdate]]:
-        """A predicate that is true once a matching update arrived after now, and the list it
-        puts that update in."""
         start = self._seq
         found: list[FrameUpdate] = []
 
@@ -190,31 +203,26 @@ class AsyncConsumer(ProducerData):
             found[:] = _matching(self._recent, start, pair, producer_name)[:1]
             return bool(found)
 
-        return arrived, found
+        await self.wait_until(arrived, timeout)
+        return found[0]
 
     async def _wait(
         self,
         predicate: Callable[[], bool],
         timeout: float | None,
         on_timeout: Callable[[], Exception],
-        check_fatal: bool = True,
     ) -> None:
-        assert self._changed is not None
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            if check_fatal:
-                self._raise_fatal()
-            if predicate():
-                return
-            remaining = None if deadline is None else deadline - time.monotonic()
-            if remaining is not None and remaining <= 0:
-                raise on_timeout()
-            self._changed.clear()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(remaining):
-                    await self._changed.wait()
+        changed = self._changed
+        assert changed is not None
+        for remaining in until(predicate, timeout, on_timeout, POLL):
+            await wait_event(changed, remaining)
 
     # --- data
+
+    @property
+    def producers(self) -> list[str]:
+        """The configured producers' names, in configuration order."""
+        return list(self.connections)
 
     def status(self) -> dict[str, ProducerStatus]:
         """Per producer: state, readiness, counts, last message, errors."""
@@ -222,6 +230,10 @@ class AsyncConsumer(ProducerData):
 
     def is_ready(self) -> bool:
         return all(connection.ready for connection in self.connections.values())
+
+    def snapshot(self) -> Snapshot:
+        """An immutable copy of every frame and whitelist, taken atomically (and cheaply)."""
+        return Snapshot(self.store.copy())
 
     def record(self, path: str | os.PathLike[str]) -> Recorder:
         """Start recording every producer message to ``path`` (see :mod:`.replay`).
@@ -242,18 +254,8 @@ class AsyncConsumer(ProducerData):
                 if stored is not None:
                     text = wire.analyzed_df_message(key, stored.frame, stored.last_analyzed)
                     recorder.write(name, text, now, True)
-        self._recorders.append(recorder)
-        recorder._detach.append(self._detach_recorder)
-        for connection in self.connections.values():
-            connection.recording = True
+        recorder.attach(self.raw_received)
         return recorder
-
-    def _detach_recorder(self, recorder: Recorder) -> None:
-        if recorder in self._recorders:
-            self._recorders.remove(recorder)
-        if not self._recorders:
-            for connection in self.connections.values():
-                connection.recording = False
 
     # --- internals
 
@@ -278,37 +280,16 @@ class AsyncConsumer(ProducerData):
         names = ", ".join(c.name for c in waiting) or "?"
         return ReadyTimeout(names, "not ready in time:\n  " + "\n  ".join(lines))
 
-    def _dispatch(self, kind: str, payload: Any) -> None:
-        if kind == "raw":
-            for recorder in self._recorders:
-                recorder.write(*payload)
-            return
-        if kind == "update":
-            self._seq += 1
-            self._recent.append((self._seq, payload))
-            self.updated.emit(payload)
-        elif kind == "whitelist":
-            self.whitelist_changed.emit(*payload)
-        elif kind == "new_candle":
-            self.new_candle.emit(*payload)
-        elif kind == "status":
-            self.status_changed.emit(payload)
-        elif kind == "message":
-            self.message_received.emit(*payload)
-        self._wake()
+    def _remember(self, update: FrameUpdate) -> None:
+        self._seq += 1
+        self._recent.append((self._seq, update))
 
     def _wake(self) -> None:
         if self._changed is not None:
             self._changed.set()
-        with self.store.changed:
-            self.store.changed.notify_all()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {_summary(self)}>"
-
-
-def _unmet(timeout: float | None) -> Callable[[], Exception]:
-    return lambda: TimeoutError(f"condition not met within {timeout} s")
 
 
 def _matching(
@@ -349,34 +330,32 @@ def _summary(consumer: AsyncConsumer) -> str:
     return "; ".join(parts)
 
 
-class Consumer(ProducerData):
+class Consumer(ConsumerEvents, ProducerData):
     """Blocking consumer for scripts and notebooks; data stays live in a background thread.
 
     >>> with Consumer("config.json") as consumer:          # doctest: +SKIP
     ...     consumer.wait_ready(timeout=30)
     ...     frame, last_analyzed = consumer.get_producer_df("BTC/USDT")
 
-    Events are those of :class:`AsyncConsumer` (``updated``, ``whitelist_changed``,
-    ``new_candle``, ``status_changed``, ``message_received``); handlers run on the background
-    thread.
+    A thin facade over an :class:`AsyncConsumer` (:attr:`core`) run on the background loop:
+    each blocking method runs its async twin there. Its events are the core's (``updated``,
+    ``whitelist_changed``, ``new_candle``, ``status_changed``, ``message_received``,
+    ``bad_message``, ``raw_received``); handlers run on the background thread.
     """
 
     def __init__(self, config: ConfigSource, ssl: ssl.SSLContext | None = None) -> None:
         # ssl: the TLS context for secure producers that have no ca_file of their own.
-        self._consumer = AsyncConsumer(config, ssl=ssl)
-        self.config = self._consumer.config
-        self.store = self._consumer.store
-        self.updated = self._consumer.updated
-        self.whitelist_changed = self._consumer.whitelist_changed
-        self.new_candle = self._consumer.new_candle
-        self.status_changed = self._consumer.status_changed
-        self.message_received = self._consumer.message_received
+        core = AsyncConsumer(config, ssl=ssl)
+        super().__init__(share=core)
+        self.core = core
+        self.config = core.config
+        self.store = core.store
         self._started = False
         self._owned: list[Any] = []
 
     def start(self) -> Self:
         """Connect in the background; returns at once."""
-        _loop.run_sync(self._consumer.start(), timeout=10)
+        _loop.run_sync(self.core.start(), timeout=10)
         self._started = True
         return self
 
@@ -385,7 +364,7 @@ class Consumer(ProducerData):
         producers this consumer :meth:`owns`."""
         if self._started:
             self._started = False
-            _loop.run_sync(self._consumer.stop(), timeout=STOP_TIMEOUT + 2)
+            _loop.run_sync(self.core.stop(), timeout=STOP_TIMEOUT + 2)
         owned, self._owned = self._owned, []
         for producer in owned:
             producer.stop()
@@ -408,7 +387,7 @@ class Consumer(ProducerData):
 
     @property
     def running(self) -> bool:
-        return self._consumer.running
+        return self.core.running
 
     def wait_ready(self, timeout: float | None = 30.0, progress: bool | None = None) -> None:
         """Block until every producer sent its whitelist and a frame for each pair.
@@ -418,17 +397,12 @@ class Consumer(ProducerData):
         ``progress`` prints a one-line sync progress to stderr (default: only once a sync has
         taken more than 2 s).
         """
-        self._require_started()
-        show = _Progress(self._consumer, progress)
-        try:
-            self._wait(self._consumer.is_ready, timeout, self._consumer._ready_timeout, show)
-        finally:
-            show.done()
+        _loop.run_sync(self._started_core().wait_ready(timeout, progress))
 
     def wait_until(self, predicate: Callable[[], bool], timeout: float | None = 30.0) -> None:
-        """Block until ``predicate()`` is true; it is checked after every received message."""
-        self._require_started()
-        self._wait(predicate, timeout, _unmet(timeout), None, check_fatal=False)
+        """Block until ``predicate()`` is true; it is checked after every received message
+        (on the background thread)."""
+        _loop.run_sync(self._started_core().wait_until(predicate, timeout))
 
     def wait_for_update(
         self,
@@ -441,38 +415,24 @@ class Consumer(ProducerData):
         An update that arrived before the call does not count; to wait for the effect of
         something you triggered yourself, :meth:`wait_until` a condition on the data instead.
         """
-        arrived, found = self._consumer._next_update(pair, producer_name)
-        self.wait_until(arrived, timeout)
-        return found[0]
+        core = self._started_core()
+        return _loop.run_sync(core.wait_for_update(pair, producer_name, timeout))
 
-    def _wait(
-        self,
-        predicate: Callable[[], bool],
-        timeout: float | None,
-        on_timeout: Callable[[], Exception],
-        progress: _Progress | None,
-        check_fatal: bool = True,
-    ) -> None:
-        # Waits in the caller's thread on the store's condition (notified by the loop thread),
-        # so no event loop is entered here: safe in a Jupyter cell, with Run All queued cells.
-        deadline = None if timeout is None else time.monotonic() + timeout
-        condition = self.store.changed
-        while True:
-            if check_fatal:
-                self._consumer._raise_fatal()
-            if predicate():
-                return
-            if progress is not None:
-                progress.update()
-            remaining = None if deadline is None else deadline - time.monotonic()
-            if remaining is not None and remaining <= 0:
-                raise on_timeout()
-            with condition:
-                condition.wait(0.25 if remaining is None else min(remaining, 0.25))
+    @property
+    def producers(self) -> list[str]:
+        """The configured producers' names, in configuration order."""
+        return self.core.producers
 
     def status(self) -> dict[str, ProducerStatus]:
         """Per producer: state, readiness, counts, last message time, errors."""
-        return self._consumer.status()
+        return self.core.status()
+
+    def is_ready(self) -> bool:
+        return self.core.is_ready()
+
+    def snapshot(self) -> Snapshot:
+        """An immutable copy of every frame and whitelist, taken atomically (and cheaply)."""
+        return self.core.snapshot()
 
     def record(self, path: str | os.PathLike[str]) -> Recorder:
         """Record every producer message to ``path`` until the returned recorder is closed::
@@ -481,27 +441,21 @@ class Consumer(ProducerData):
             ...
         replay = pc.ReplayProducer("session.pcrec")
         """
-
-        async def start() -> Recorder:
-            return self._consumer.record(path)
-
-        return _loop.run_sync(start(), timeout=60)
-
-    def is_ready(self) -> bool:
-        return self._consumer.is_ready()
+        return _loop.call_sync(self.core.record, path, timeout=60)
 
     @property
     def connections(self) -> dict[str, ProducerConnection]:
-        return self._consumer.connections
+        return self.core.connections
 
-    def _require_started(self) -> None:
+    def _started_core(self) -> AsyncConsumer:
         if not self._started:
             raise RuntimeError(
                 "the consumer is not started: call start() or use `with Consumer(...)`"
             )
+        return self.core
 
     def __repr__(self) -> str:
-        return f"<Consumer {_summary(self._consumer)}>"
+        return f"<Consumer {_summary(self.core)}>"
 
     def _repr_html_(self) -> str:
         rows = []
@@ -543,11 +497,10 @@ class Consumer(ProducerData):
         return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any] | None:
-        # In a kernel with ipywidgets: a self-updating StatusPanel; IPython adds the
-        # _repr_html_ table to the bundle, the fallback for frontends without widgets.
-        from .widgets import consumer_mimebundle
-
-        return consumer_mimebundle(self)
+        # In a kernel with ipywidgets: a self-updating StatusPanel (the hook registered by
+        # .widgets); IPython adds the _repr_html_ table to the bundle, the fallback for
+        # frontends without widgets.
+        return display_bundle(self)
 
 
 class _Progress:

@@ -42,10 +42,10 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine, LayoutEngine
 from matplotlib.ticker import NullLocator
 from matplotlib.transforms import Bbox
 
-__all__ = ["SIGNAL_BASES", "StableConstrainedLayout", "lower_panel", "plot_pair", "signal_columns"]
+from .columns import OHLC_COLUMNS, SIGNAL_COLUMNS
 
-OHLC = ("open", "high", "low", "close")
-SIGNAL_BASES = ("enter_long", "exit_long", "enter_short", "exit_short")
+__all__ = ["StableConstrainedLayout", "lower_panel", "plot_pair", "signal_columns"]
+
 # Names of indicators that live on a 0-100 scale (Freqtrade/TA-Lib spellings).
 _OSCILLATOR = re.compile(r"(^|_)(rsi|mfi|stoch\w*|fast[dk]|slow[dk]|adx|willr|ultosc|aroon\w*)")
 _UP, _DOWN = "#26a69a", "#ef5350"
@@ -118,7 +118,7 @@ def plot_pair(
     assert isinstance(fig, Figure)
 
     x, width = _x_positions(frame)
-    if all(c in frame.columns for c in OHLC):
+    if all(c in frame.columns for c in OHLC_COLUMNS):
         _candles(price_ax, x, width, frame)
     elif "close" in frame.columns:
         price_ax.plot(x, _numbers(frame, "close"), color="0.2", lw=1.0, label="close")
@@ -190,7 +190,7 @@ def _x_positions(frame: pd.DataFrame) -> tuple[np.ndarray, float]:
 
 
 def _candles(ax: Axes, x: np.ndarray, width: float, frame: pd.DataFrame) -> None:
-    o, h, low, c = (_numbers(frame, column) for column in OHLC)
+    o, h, low, c = (_numbers(frame, column) for column in OHLC_COLUMNS)
     up = c >= o
     # One RGBA row per candle: matplotlib takes a float array as is (hex strings would be
     # converted one by one, when built and again on each draw).
@@ -228,7 +228,7 @@ def _update_datalim(ax: Axes, points: np.ndarray) -> None:
 
 
 def _signal_base(column: str) -> str | None:
-    for base in SIGNAL_BASES:
+    for base in SIGNAL_COLUMNS:
         if column == base or column.startswith(base + "_"):
             return base
     return None

@@ -6,16 +6,18 @@ address, never their tokens), then one line per message as it arrived
 zlib sync flush, so a recording killed at any moment keeps everything written before, and
 :func:`read_recording` reads such a truncated file up to its last whole line.
 
-:class:`ReplayProducer` serves a recording with the demo producer's server: any consumer, this
-package's or Freqtrade's own, connects to it as to the live producer. It rebuilds the producer's
-frames with the consumer's storage rules, serves full frames on request, and re-broadcasts the
-recorded broadcasts byte for byte at the recorded pace (scaled by ``speed``).
+:class:`ReplayProducer` serves a recording with the package's producer server (:mod:`.server`):
+any consumer, this package's or Freqtrade's own, connects to it as to the live producer. It
+rebuilds the producer's frames with the consumer's storage rules, serves full frames on request,
+and re-broadcasts the recorded broadcasts byte for byte at the recorded pace (scaled by
+``speed``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import time
 import zlib
@@ -29,12 +31,13 @@ from typing import TYPE_CHECKING, Any, Self
 import orjson
 import pandas as pd
 
-from .demo.served import ServedProducer
+from .server import ServedProducer
 from .store import FrameStore
 from .wire import messages as wire
 
 if TYPE_CHECKING:
     from .config import ProducerConfig
+    from .events import Event
 
 __all__ = ["RecordedMessage", "Recorder", "ReplayProducer", "read_recording"]
 
@@ -61,14 +64,14 @@ class Recorder:
     Use it as a context manager, or call :meth:`close`. Thread-safe.
     """
 
-    def __init__(self, path: str | Path, producers: Sequence[ProducerConfig]) -> None:
+    def __init__(self, path: str | os.PathLike[str], producers: Sequence[ProducerConfig]) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._file = self.path.open("wb")
         self._zip = zlib.compressobj(6, zlib.DEFLATED, 31)  # wbits 31: a gzip stream
         self.messages = 0
         self.closed = False
-        self._detach: list[Any] = []
+        self._sources: list[Event[[str, str, float]]] = []
         self._line(
             {
                 "format": FORMAT,
@@ -92,6 +95,11 @@ class Recorder:
             self._line(record)
             self.messages += 1
 
+    def attach(self, source: Event[[str, str, float]]) -> None:
+        """Write every message ``source`` emits (a consumer's ``raw_received``) until closed."""
+        self._sources.append(source)
+        source.connect(self.write)
+
     def _line(self, record: dict[str, Any]) -> None:
         data = orjson.dumps(record) + b"\n"
         # A sync flush per line: whatever was written can be read back after a crash.
@@ -106,8 +114,8 @@ class Recorder:
             self.closed = True
             self._file.write(self._zip.flush(zlib.Z_FINISH))
             self._file.close()
-        for detach in self._detach:
-            detach(self)
+        for source in self._sources:
+            source.disconnect(self.write)
 
     stop = close
 

@@ -20,49 +20,18 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
+from .store import FrameStore, ProducerData
 from .wire.messages import FrameKey
 
-if TYPE_CHECKING:
-    from .store import FrameStore
-
-__all__ = ["ProducerData", "Snapshot", "load_snapshot"]
+__all__ = ["Snapshot", "load_snapshot"]
 
 FORMAT = "producerconsumer-snapshot"
 VERSION = 1
 MANIFEST = "snapshot.json"
-
-
-class ProducerData:
-    """Reads with Freqtrade's data provider names over a :class:`FrameStore`: shared by the
-    live consumers and :class:`Snapshot`."""
-
-    store: FrameStore
-
-    def snapshot(self) -> Snapshot:
-        """An immutable copy of every frame and whitelist, taken atomically (and cheaply)."""
-        return Snapshot(self.store.copy())
-
-    def get_producer_pairs(self, producer_name: str = "default") -> list[str]:
-        """A copy of the producer's whitelist (``[]`` if none yet), as in Freqtrade."""
-        return self.store.pairs(producer_name)
-
-    def get_producer_df(
-        self,
-        pair: str,
-        timeframe: str | None = None,
-        candle_type: str | None = None,
-        producer_name: str = "default",
-    ) -> tuple[pd.DataFrame, datetime]:
-        """``(copy of the analyzed frame, last_analyzed)`` as Freqtrade's ``get_producer_df``.
-
-        No data gives ``(DataFrame(), 1970-01-01 UTC)``. ``timeframe`` / ``candle_type`` default
-        to what that producer sends.
-        """
-        return self.store.get(producer_name, pair, timeframe, candle_type)
 
 
 class Snapshot(ProducerData):
@@ -139,8 +108,6 @@ class Snapshot(ProducerData):
 
 def load_snapshot(directory: str | Path) -> Snapshot:
     """Read a snapshot written by :meth:`Snapshot.to_parquet`."""
-    from .store import FrameStore
-
     _require_pyarrow()
     root = Path(directory)
     path = root / MANIFEST

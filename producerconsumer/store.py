@@ -32,10 +32,8 @@ general path, which is the rules above written out with pandas.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -45,17 +43,21 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from .columns import SIGNAL_COLUMNS, TAG_COLUMNS
 from .timeframes import _parse, candles_between, timeframe_to_seconds
 from .wire.messages import EPOCH, MAX_CANDLES, AnalyzedFrame, FrameKey, ProtocolError
 
-__all__ = ["FULL_FRAME_ROWS", "MAX_ROWS", "FrameStore", "FrameUpdate", "StoredFrame"]
-
-log = logging.getLogger(__name__)
+__all__ = [
+    "FULL_FRAME_ROWS",
+    "MAX_ROWS",
+    "FrameStore",
+    "FrameUpdate",
+    "ProducerData",
+    "StoredFrame",
+]
 
 FULL_FRAME_ROWS = 100
 MAX_ROWS = 1500
-SIGNAL_COLUMNS = ("enter_long", "exit_long", "enter_short", "exit_short")
-TAG_COLUMNS = ("enter_tag", "exit_tag")
 
 Action = Literal["replace", "append", "gap", "empty"]
 
@@ -113,20 +115,15 @@ def remove_entry_exit_signals(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-Listener = Callable[[FrameUpdate], None]
-
-
 class FrameStore:
     """Thread-safe frames and whitelists of every producer of one consumer."""
 
     def __init__(self, remove_entry_exit_signals: bool = False) -> None:
         self.remove_entry_exit_signals = remove_entry_exit_signals
         self._lock = threading.Lock()
-        self.changed = threading.Condition(self._lock)
         self._frames: dict[str, dict[FrameKey, StoredFrame]] = {}
         self._pairs: dict[str, list[str]] = {}
         self._version = 0
-        self._listeners: list[Listener] = []
 
     # --- whitelist
 
@@ -137,7 +134,6 @@ class FrameStore:
             changed = self._pairs.get(producer) != new
             self._pairs[producer] = new
             self._version += 1
-            self.changed.notify_all()
         return changed
 
     def pairs(self, producer: str) -> list[str]:
@@ -156,9 +152,7 @@ class FrameStore:
         key, frame, last_analyzed = message.key, message.frame, message.last_analyzed
         rows = len(frame)
         if frame.empty:
-            return self._done(
-                FrameUpdate(producer, key, "empty", 0, self._rows(producer, key), last_analyzed)
-            )
+            return FrameUpdate(producer, key, "empty", 0, self._rows(producer, key), last_analyzed)
         if self.remove_entry_exit_signals:
             frame = remove_entry_exit_signals(frame)
         has_dates = "date" in frame.columns
@@ -169,10 +163,7 @@ class FrameStore:
             )
         dates = _check_dates(key, frame["date"]) if has_dates else None
         with self._lock:
-            update = self._apply_locked(producer, key, frame, dates, last_analyzed)
-            if update.stored:
-                self.changed.notify_all()
-        return self._done(update)
+            return self._apply_locked(producer, key, frame, dates, last_analyzed)
 
     def _apply_locked(
         self,
@@ -255,7 +246,6 @@ class FrameStore:
             self._frames.setdefault(producer, {})[key] = StoredFrame(
                 frame, last_analyzed, time.time(), self._version, _dates_of(frame)
             )
-            self.changed.notify_all()
 
     def copy(self) -> FrameStore:
         """An independent store holding the same frames and whitelists, taken atomically.
@@ -319,26 +309,34 @@ class FrameStore:
         """Increases on every stored change; for waiting on updates."""
         return self._version
 
-    # --- listeners
-
-    def add_listener(self, listener: Listener) -> None:
-        """Call ``listener(update)`` after every :meth:`apply`, on the applying thread."""
-        self._listeners.append(listener)
-
-    def remove_listener(self, listener: Listener) -> None:
-        self._listeners.remove(listener)
-
     def _rows(self, producer: str, key: FrameKey) -> int:
         stored = self.entry(producer, key)
         return 0 if stored is None else len(stored.frame)
 
-    def _done(self, update: FrameUpdate) -> FrameUpdate:
-        for listener in list(self._listeners):
-            try:
-                listener(update)
-            except Exception:
-                log.exception("frame listener %r failed", listener)
-        return update
+
+class ProducerData:
+    """The read interface with Freqtrade's data provider names, over a :class:`FrameStore`:
+    shared by the live consumers and snapshots (and what strategy code reads)."""
+
+    store: FrameStore
+
+    def get_producer_pairs(self, producer_name: str = "default") -> list[str]:
+        """A copy of the producer's whitelist (``[]`` if none yet), as in Freqtrade."""
+        return self.store.pairs(producer_name)
+
+    def get_producer_df(
+        self,
+        pair: str,
+        timeframe: str | None = None,
+        candle_type: str | None = None,
+        producer_name: str = "default",
+    ) -> tuple[pd.DataFrame, datetime]:
+        """``(copy of the analyzed frame, last_analyzed)`` as Freqtrade's ``get_producer_df``.
+
+        No data gives ``(DataFrame(), 1970-01-01 UTC)``. ``timeframe`` / ``candle_type`` default
+        to what that producer sends.
+        """
+        return self.store.get(producer_name, pair, timeframe, candle_type)
 
 
 def _gap_update(

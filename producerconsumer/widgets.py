@@ -23,7 +23,14 @@ title or legend changed (:class:`~producerconsumer.plotting.StableConstrainedLay
 the same as a new figure, for a fraction of the cost.
 
 Views stop updating when closed (``view.close()``): handlers hold only a weak reference to the
-view and disconnect themselves once it is closed or gone, and its UI thread ends.
+view and disconnect themselves once it is closed or gone, and its UI thread ends. A view is
+kept alive by whoever holds it; the status panel that ``display(consumer)`` makes is held by
+this module while the frontend shows it (like streamz's displayed streams): it is let go, and
+closed, when the widget's view count drops back to 0.
+
+The views read a :class:`~producerconsumer.live.LiveData` (a ``Consumer``, an ``AsyncConsumer``
+or anything else with producers, pairs, frames, status and events); this module imports no
+consumer, and registers the consumer's rich display (:func:`consumer_mimebundle`) on import.
 """
 
 from __future__ import annotations
@@ -39,9 +46,14 @@ from datetime import UTC, datetime
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
+from . import live
+from .columns import OHLCV_COLUMNS
 from .events import Event
+from .live import LiveData
+from .waiting import until
 
 if TYPE_CHECKING:
     import ipywidgets
@@ -50,7 +62,6 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from .connection import ProducerStatus
-    from .consumer import Consumer
     from .plotting import StableConstrainedLayout
     from .store import FrameUpdate
     from .strategy import StrategyRunner
@@ -61,7 +72,6 @@ log = logging.getLogger(__name__)
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 DEFAULT_INDICATORS = ("tema", "bb_lowerband", "bb_middleband", "bb_upperband", "rsi")
-NON_INDICATORS = ("date", "open", "high", "low", "close", "volume")
 TICK = 1.0  # seconds between status refreshes ("3 s ago" must move without messages)
 
 
@@ -95,7 +105,7 @@ class _LiveView:
         self._dirty = False
         self._wake = threading.Event()
         self._serviced = threading.Condition()
-        self._handlers: list[tuple[Event, Callable[..., None]]] = []
+        self._handlers: list[tuple[Event[...], Callable[..., None]]] = []
         self._thread: threading.Thread | None = None
 
     @property
@@ -107,6 +117,7 @@ class _LiveView:
         if self._closed:
             return
         self._closed = True
+        _displayed.discard(self)
         for event, handler in self._handlers:
             event.disconnect(handler)
         self._handlers.clear()
@@ -117,21 +128,18 @@ class _LiveView:
         """Block until ``predicate()`` is true; checked after each update of the view (e.g.
         ``dashboard.wait_until(lambda: dashboard.renders > n)``). ``TimeoutError`` after
         ``timeout`` seconds."""
-        deadline = None if timeout is None else time.monotonic() + timeout
         with self._serviced:
-            while not predicate():
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    raise TimeoutError(f"condition not met within {timeout} s")
+            for remaining in until(predicate, timeout):
                 self._serviced.wait(remaining)
 
-    def _connect(self, event: Event, method: Callable[..., None]) -> None:
+    def _connect(self, event: Event[...], method: Callable[..., None]) -> None:
         """Connect a bound ``method`` of this view through a weak reference."""
-        ref = weakref.WeakMethod(method)
+        ref = weakref.WeakMethod(method)  # type: ignore[arg-type]  # a bound method
+        view = weakref.ref(self)
 
         def handler(*args: Any) -> None:
-            bound = ref()
-            if bound is None or getattr(bound.__self__, "_closed", True):
+            bound, owner = ref(), view()
+            if bound is None or owner is None or owner.closed:
                 event.disconnect(handler)
                 return
             bound(*args)
@@ -247,7 +255,7 @@ class StatusPanel(_LiveView):
     change and once a second (for the "last update ... ago" and stale state).
     """
 
-    def __init__(self, consumer: Consumer, max_fps: float = 4.0) -> None:
+    def __init__(self, consumer: LiveData, max_fps: float = 4.0) -> None:
         super().__init__(max_fps)
         widgets = _ipywidgets()
         self.consumer = consumer
@@ -271,10 +279,31 @@ class StatusPanel(_LiveView):
         self._render()
 
 
-def consumer_mimebundle(consumer: Consumer) -> dict[str, Any] | None:
+#: The panels made by :func:`consumer_mimebundle` that a frontend may be showing: held here, as
+#: nothing else holds them, until their widget's view count is back to 0.
+_displayed: set[_LiveView] = set()
+
+
+def _keep_while_displayed(view: _LiveView) -> None:
+    """Hold ``view`` while its widget has a view in a frontend; close it once it has none."""
+    _displayed.add(view)
+    ref = weakref.ref(view)
+
+    def on_view_count(change: dict[str, Any]) -> None:
+        held = ref()
+        if held is not None and change["new"] == 0:
+            held.close()  # also lets it go
+
+    # Ask the frontend to count its views (None: not counted); then watch the count.
+    view.widget._view_count = 0
+    view.widget.observe(on_view_count, names="_view_count")
+
+
+def consumer_mimebundle(consumer: LiveData) -> dict[str, Any] | None:
     """The widget view of a new :class:`StatusPanel` for ``consumer`` when running in a
     kernel with ipywidgets, else None (IPython then uses the consumer's HTML table alone, which
-    it also adds to this bundle as the fallback for frontends without widgets)."""
+    it also adds to this bundle as the fallback for frontends without widgets). The panel is
+    kept alive while it is displayed."""
     try:
         from IPython import get_ipython
 
@@ -287,7 +316,14 @@ def consumer_mimebundle(consumer: Consumer) -> dict[str, Any] | None:
         return None
     panel = StatusPanel(consumer)
     bundle = panel.widget._repr_mimebundle_()
-    return {WIDGET_VIEW: bundle[WIDGET_VIEW]} if bundle and WIDGET_VIEW in bundle else None
+    if not bundle or WIDGET_VIEW not in bundle:
+        panel.close()
+        return None
+    _keep_while_displayed(panel)
+    return {WIDGET_VIEW: bundle[WIDGET_VIEW]}
+
+
+live.set_display_hook(consumer_mimebundle)
 
 
 # --- dashboard
@@ -296,7 +332,8 @@ def consumer_mimebundle(consumer: Consumer) -> dict[str, Any] | None:
 class Dashboard(_LiveView):
     """Pick a producer, pair, indicators and window; the plot follows the live data.
 
-    ``consumer``: a started :class:`~producerconsumer.Consumer`. ``runner``: an optional
+    ``consumer``: a started :class:`~producerconsumer.Consumer` (any
+    :class:`~producerconsumer.live.LiveData`). ``runner``: an optional
     :class:`~producerconsumer.strategy.StrategyRunner`: the plot then shows its evaluated frame
     (the producer's merged ``*_default`` signals next to the strategy's own); a live runner
     (``runner.start()``) redraws on each evaluation, a stopped one is re-run on each update.
@@ -311,7 +348,7 @@ class Dashboard(_LiveView):
 
     def __init__(
         self,
-        consumer: Consumer,
+        consumer: LiveData,
         runner: StrategyRunner | None = None,
         *,
         indicators: Sequence[str] = DEFAULT_INDICATORS,
@@ -334,7 +371,7 @@ class Dashboard(_LiveView):
         self._whitelist_changed = False
         self.last_render_seconds: float | None = None
 
-        producers = list(consumer.connections)
+        producers = consumer.producers
         self.producer = widgets.Dropdown(options=producers, description="producer")
         self.pair = widgets.Dropdown(
             options=self._pairs(producers[0]) if producers else [], description="pair"
@@ -500,7 +537,7 @@ class Dashboard(_LiveView):
 
             with plt.ioff():
                 fig = plt.figure(figsize=self.figsize, dpi=self.dpi, layout=self._layout_engine())
-            fig.canvas.header_visible = False
+            fig.canvas.header_visible = False  # type: ignore[attr-defined]  # ipympl's canvas
             self._figure = fig
             return fig.canvas
         return widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
@@ -518,7 +555,7 @@ class Dashboard(_LiveView):
         frame = self.frame() if frame is None else frame
         if frame.empty:
             return
-        skip = {*NON_INDICATORS}
+        skip = {*OHLCV_COLUMNS}
         numeric = [
             c
             for c in frame.columns
@@ -597,9 +634,11 @@ def _reusable_panels(fig: Figure, wants_lower: bool) -> list[Axes] | None:
         if spec is None or spec.get_geometry() != geometry or ax.child_axes:
             return None
     if wants_lower:
-        ratios = axes[0].get_subplotspec().get_gridspec().get_height_ratios()
+        spec = axes[0].get_subplotspec()
+        assert spec is not None  # checked above
+        ratios = spec.get_gridspec().get_height_ratios()
         shared = axes[0].get_shared_x_axes().joined(axes[0], axes[1])
-        if not shared or list(ratios or ()) != [3, 1]:
+        if not shared or ratios is None or np.asarray(ratios, dtype=float).tolist() != [3, 1]:
             return None
     return axes
 

@@ -363,7 +363,7 @@ async def test_dead_client_is_dropped_without_blocking_others() -> None:
     await server.start()
     signal = _DropSignal()
     dropped = signal.event
-    server_log = logging.getLogger("producerconsumer.demo.server")
+    server_log = logging.getLogger("producerconsumer.server.websocket")
     server_log.addHandler(signal)
     try:
         url = f"ws://127.0.0.1:{server.port}/api/v1/message/ws?token={TOKEN}"

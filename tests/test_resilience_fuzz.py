@@ -198,7 +198,7 @@ def test_malformed_messages_are_counted_logged_and_harmless(scripted):
         consumer.wait_ready(timeout=10)
         store, connection = consumer.store, consumer.connections["default"]
         held = {key: store.entry("default", key) for key in store.keys("default")}
-        sessions = connection._sessions
+        sessions = connection.status().sessions
         ws = scripted.connections[-1]
         sent: list[int] = []
 
@@ -230,7 +230,7 @@ def test_malformed_messages_are_counted_logged_and_harmless(scripted):
             after = consumer.status()["default"]
             assert after.bad_messages - before.bad_messages == len(batch)
             assert after.messages - before.messages == len(batch)
-            assert after.connected and connection._sessions == sessions
+            assert after.connected and connection.status().sessions == sessions
             reasons = collect.reasons[logged:]
             assert len(reasons) == len(batch)  # once each, in order
             for (message, regex), reason in zip(batch, reasons, strict=True):

@@ -48,7 +48,7 @@ async def test_half_open_connection_is_detected_within_wait_plus_ping_timeout():
         async with pc.AsyncConsumer(config) as consumer:
             await consumer.wait_ready(timeout=10)
             connection = consumer.connections["default"]
-            sessions = connection._sessions
+            sessions = connection.status().sessions
             proxy.freeze()  # the path goes silent: no byte either way, nothing closed
             frozen = time.monotonic()
             await consumer.wait_until(lambda: connection.failure is not None, 15)
@@ -57,7 +57,7 @@ async def test_half_open_connection_is_detected_within_wait_plus_ping_timeout():
             assert status.error_kind == "silent" and status.stale and status.frames == 2
             assert "did not answer a ping" in status.last_error
             # A new connection is made (the frozen one was given up) and data flows again.
-            await consumer.wait_until(lambda: connection._sessions > sessions, 10)
+            await consumer.wait_until(lambda: connection.status().sessions > sessions, 10)
             await producer.advance_async(1)
             await consumer.wait_until(caught_up(consumer, producer), 10)
     print(
@@ -85,9 +85,9 @@ async def test_proxy_dropping_idle_connections_is_survived():
             await consumer.wait_ready(timeout=10)
             connection = consumer.connections["default"]
             for drop in range(1, 4):
-                sessions = connection._sessions
+                sessions = connection.status().sessions
                 await proxy.wait_for(lambda d=drop: proxy.idle_closed >= d, 10)
-                await consumer.wait_until(lambda s=sessions: connection._sessions > s, 10)
+                await consumer.wait_until(lambda s=sessions: connection.status().sessions > s, 10)
                 await producer.advance_async(1)
                 await consumer.wait_until(caught_up(consumer, producer), 10)
             status = consumer.status()["default"]
@@ -102,11 +102,11 @@ async def test_silence_ping_keeps_an_idle_proxy_from_dropping_the_connection():
         config = {"producers": [entry("default", proxy.port)], "wait_timeout": 1}
         async with pc.AsyncConsumer(config) as consumer:
             await consumer.wait_ready(timeout=10)
-            sessions = consumer.connections["default"]._sessions
+            sessions = consumer.status()["default"].sessions
             await asyncio.sleep(4)  # a window longer than the proxy's idle timeout
             status = consumer.status()["default"]
             assert status.connected and status.latency_ms is not None
-            assert consumer.connections["default"]._sessions == sessions
+            assert consumer.status()["default"].sessions == sessions
             await producer.advance_async(1)
             await consumer.wait_until(caught_up(consumer, producer), 10)
     assert proxy.idle_closed == 0

@@ -71,7 +71,7 @@ async def wait_disconnected(consumer: pc.AsyncConsumer, sessions: int) -> None:
     """Until the session that was current when ``sessions`` were counted has ended."""
     connection = consumer.connections["default"]
     await consumer.wait_until(
-        lambda: connection._sessions > sessions or connection.state != "connected", 15
+        lambda: connection.status().sessions > sessions or connection.state != "connected", 15
     )
 
 
@@ -115,7 +115,7 @@ async def test_producer_killed_and_restarted_at_random_moments():
                 await consumer.wait_until(lambda: synced(consumer, producer), 30)
                 moments = [rng.choice(["syncing", "idle", "broadcasting"]) for _ in events]
                 for i, (event, moment) in enumerate(zip(events, moments, strict=True)):
-                    sessions = connection._sessions
+                    sessions = connection.status().sessions
                     if moment == "broadcasting":
                         await producer.advance_async(rng.randint(1, 3))
                     if moment != "idle":
@@ -153,11 +153,13 @@ async def test_producer_killed_and_restarted_at_random_moments():
                     counts[event] += 1
                     if i + 1 < len(events) and moments[i + 1] == "syncing":
                         # The next kill hits the re-sync that has just started.
-                        await consumer.wait_until(lambda s=sessions: connection._sessions > s, 30)
+                        await consumer.wait_until(
+                            lambda s=sessions: connection.status().sessions > s, 30
+                        )
                         continue
                     # Reconnects and re-syncs (catching up on what it missed while down).
                     await consumer.wait_until(lambda: synced(consumer, producer), 30)
-                    assert connection._sessions > sessions
+                    assert connection.status().sessions > sessions
                     await consumer.wait_ready(timeout=5)
                     resyncs += 1
                 await consumer.wait_until(lambda: synced(consumer, producer), 30)

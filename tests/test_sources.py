@@ -15,7 +15,7 @@ def test_demo_replay_snapshot_and_config_sources(tmp_path):
         with consumer.record(tmp_path / "s.pcrec"):
             original, _ = consumer.get_producer_df("BTC/USDT")
         consumer.snapshot().to_parquet(tmp_path / "snap")
-        producer = consumer._owned[0]
+        producer = consumer.owned[0]
         config = tmp_path / "config.json"
         config.write_text(json.dumps({"producers": [producer.producer_config()]}))
         from_config = pc.open_source(f"config:{config}")

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
 import pytest
@@ -121,23 +120,6 @@ def test_binary_frames_are_refused():
 def test_flat_messages_are_kept():
     message = wire.parse_message('{"type":"entry","trade_id":1,"pair":"BTC/USDT"}')
     assert message == wire.OtherMessage("entry", {"trade_id": 1, "pair": "BTC/USDT"})
-
-
-@pytest.mark.parametrize("token", ["plain", "a&b", "x#y", "p+q", "50%", "with space", "ü/é?="])
-def test_url_encodes_token(token):
-    url = wire.build_url("127.0.0.1", 8080, False, token)
-    parts = urlsplit(url)
-    assert parts.path == "/api/v1/message/ws" and parts.fragment == ""
-    assert parse_qs(parts.query) == {"token": [token]}
-    assert wire.redact_url(url) == url.split("?")[0] + "?token=***"
-
-
-def test_url_scheme_and_ipv6():
-    assert (
-        wire.build_url("example.org", 443, True, "t")
-        == "wss://example.org:443/api/v1/message/ws?token=t"
-    )
-    assert wire.build_url("::1", 8080, False, "t").startswith("ws://[::1]:8080/")
 
 
 def test_parse_request():

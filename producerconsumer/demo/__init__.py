@@ -2,8 +2,9 @@
 
 :class:`DemoProducer` wires three parts together: :mod:`.market` (deterministic OHLCV),
 :mod:`.strategy` (the producer strategy of Freqtrade's producer/consumer docs) and
-:mod:`.server` (Freqtrade's message websocket). A Freqtrade consumer, or this package's own
-consumer, can connect to it exactly as to a real dry-run producer::
+:mod:`producerconsumer.server` (Freqtrade's message websocket, shared with the replay
+producer). A Freqtrade consumer, or this package's own consumer, can connect to it exactly as
+to a real dry-run producer::
 
     with DemoProducer(pairs=["BTC/USDT", "ETH/USDT"], ws_token="secret") as producer:
         config = producer.producer_config()   # an entry for external_message_consumer.producers
@@ -21,10 +22,9 @@ from typing import Any
 
 import pandas as pd
 
+from ..server import FrameSource, ProducerServer, ServedProducer
 from ..wire.messages import CANDLE_TYPES
 from .market import SyntheticMarket
-from .served import ServedProducer
-from .server import FrameSource, ProducerServer
 from .strategy import ProducerStrategy
 
 __all__ = ["DemoProducer", "FrameSource", "ProducerServer", "ProducerStrategy", "SyntheticMarket"]

@@ -20,11 +20,10 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
+from ..columns import OHLCV_COLUMNS
 from ..timeframes import timeframe_to_seconds
 
 __all__ = ["OHLCV_COLUMNS", "SyntheticMarket", "last_closed_candle", "timeframe_seconds"]
-
-OHLCV_COLUMNS: tuple[str, ...] = ("date", "open", "high", "low", "close", "volume")
 
 # Weekly candles open on Mondays (as exchanges do); the Unix epoch was a Thursday.
 _WEEK_OFFSET = 4 * 86400

@@ -18,9 +18,11 @@ from html import escape
 import numpy as np
 import pandas as pd
 
+from ..columns import SIGNAL_COLUMNS
+
 __all__ = ["DEFAULT_SIGNALS", "SignalComparison", "compare_signals"]
 
-DEFAULT_SIGNALS = ("enter_long", "exit_long", "enter_short", "exit_short")
+DEFAULT_SIGNALS = SIGNAL_COLUMNS
 COUNT_COLUMNS = ("both", "producer_only", "consumer_only", "neither")
 
 

@@ -36,7 +36,9 @@ from typing import Any, Self
 
 import pandas as pd
 
+from ..columns import OHLCV_COLUMNS, SIGNAL_COLUMNS
 from ..events import Event
+from ..waiting import until
 from .interface import DataProvider, ProducerSource, analyze
 from .parameters import apply_params
 
@@ -44,8 +46,6 @@ __all__ = ["OHLCV_COLUMNS", "SIGNAL_COLUMNS", "Evaluation", "NoCandles", "Strate
 
 log = logging.getLogger(__name__)
 
-OHLCV_COLUMNS = ("date", "open", "high", "low", "close", "volume")
-SIGNAL_COLUMNS = ("enter_long", "exit_long", "enter_short", "exit_short")
 STOP_TIMEOUT = 10.0
 _STOP = object()
 
@@ -117,9 +117,9 @@ class StrategyRunner:
         if params:
             apply_params(self.strategy, params)
         self.strategy.dp = DataProvider(source, producer_name, self.pairs)
-        self.evaluated = Event("evaluated")
-        self.signal = Event("signal")
-        self.failed = Event("failed")
+        self.evaluated: Event[[str, pd.DataFrame]] = Event("evaluated")
+        self.signal: Event[[str, pd.Series]] = Event("signal")
+        self.failed: Event[[str, Exception]] = Event("failed")
         self._latest: dict[str, Evaluation] = {}
         self._errors: dict[str, Exception] = {}
         self._logged: dict[str, str] = {}  # last failure text logged, per pair
@@ -250,12 +250,8 @@ class StrategyRunner:
 
         Raises ``TimeoutError`` after ``timeout`` seconds.
         """
-        deadline = None if timeout is None else time.monotonic() + timeout
         with self._changed:
-            while not predicate():
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    raise TimeoutError(f"condition not met within {timeout} s")
+            for remaining in until(predicate, timeout):
                 self._changed.wait(remaining)
 
     def summary(self) -> pd.DataFrame:

@@ -1,4 +1,5 @@
-"""Message envelopes of Freqtrade's message websocket, both directions. Pure: no I/O, no state.
+"""Message envelopes of Freqtrade's message websocket, both directions. Pure: no I/O, no state
+(the websocket's URL and logging are :mod:`producerconsumer.endpoint`).
 
 Consumer -> producer requests are produced byte for byte as Freqtrade's consumer sends them;
 producer -> consumer messages are parsed into small immutable objects, and anything malformed
@@ -7,15 +8,11 @@ raises :class:`ProtocolError` with a message that names what was wrong.
 
 from __future__ import annotations
 
-import ipaddress
-import logging
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
-from urllib.parse import quote
 
 import orjson
 import pandas as pd
@@ -40,15 +37,12 @@ __all__ = [
     "Whitelist",
     "analyzed_df_message",
     "analyzed_df_request",
-    "build_url",
     "exception_message",
     "initial_requests",
     "new_candle_message",
     "parse_message",
     "parse_request",
-    "redact_url",
     "subscribe_request",
-    "websockets_logger",
     "whitelist_message",
     "whitelist_request",
 ]
@@ -169,47 +163,6 @@ def parse_request(text: str | bytes) -> Request:
     if kind not in REQUEST_TYPES:
         raise ProtocolError(f"Invalid request type: {kind}")
     return Request(kind, obj.get("data"))
-
-
-def build_url(host: str, port: int, secure: bool, token: str) -> str:
-    """The producer's message websocket URL.
-
-    The token is percent-encoded (Freqtrade's consumer does not, which breaks tokens with ``&``,
-    ``#``, ``+``, ``%`` or spaces) and IPv6 literals get brackets.
-    """
-    scheme = "wss" if secure else "ws"
-    try:
-        if isinstance(ipaddress.ip_address(host.strip("[]")), ipaddress.IPv6Address):
-            host = f"[{host.strip('[]')}]"
-    except ValueError:
-        pass
-    return f"{scheme}://{host}:{port}/api/v1/message/ws?token={quote(token, safe='')}"
-
-
-def redact_url(url: str) -> str:
-    """``url`` with the token replaced by ``***``: safe for logs, reprs and errors."""
-    head, sep, _ = url.partition("?token=")
-    return f"{head}?token=***" if sep else url
-
-
-class _RedactTokens(logging.Filter):
-    """Mask ``token=...`` in log lines: websockets' debug log prints request paths."""
-
-    _pattern = re.compile(r"(token=)[^&\s#]*")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if "token=" in message:
-            record.msg, record.args = self._pattern.sub(r"\1***", message), ()
-        return True
-
-
-def websockets_logger(name: str) -> logging.Logger:
-    """A logger to hand to websockets (``logger=``) that never shows a token."""
-    logger = logging.getLogger(name)
-    if not any(isinstance(f, _RedactTokens) for f in logger.filters):
-        logger.addFilter(_RedactTokens())
-    return logger
 
 
 # --- messages (producer)

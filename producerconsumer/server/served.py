@@ -1,7 +1,7 @@
 """The serving lifecycle shared by every producer this package runs (demo and replay).
 
-A subclass is a :class:`~.server.FrameSource` (whitelist, analyzed frames); this base serves it
-with :class:`~.server.ProducerServer` on the package's background loop (``with``) or on the
+A subclass is a :class:`~.websocket.FrameSource` (whitelist, analyzed frames); this base serves it
+with :class:`~.websocket.ProducerServer` on the package's background loop (``with``) or on the
 running loop (``async with``), and runs the subclass's optional background coroutine (new
 candles, a replay timeline) beside the server.
 """
@@ -18,8 +18,8 @@ from typing import Any, Self, TypeVar
 import pandas as pd
 
 from .. import _loop
-from ..wire.messages import build_url
-from .server import ProducerServer
+from ..endpoint import build_url
+from .websocket import ProducerServer
 
 __all__ = ["ServedProducer"]
 

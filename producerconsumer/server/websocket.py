@@ -33,6 +33,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from ..endpoint import WS_PATH, websockets_logger
 from ..wire.messages import (
     EPOCH,
     MAX_CANDLES,
@@ -42,14 +43,10 @@ from ..wire.messages import (
     exception_message,
     new_candle_message,
     parse_request,
-    websockets_logger,
     whitelist_message,
 )
 
 __all__ = ["WS_PATH", "FrameSource", "ProducerServer"]
-
-#: The path of Freqtrade's message websocket (router prefix ``/api/v1`` + ``/message/ws``).
-WS_PATH = "/api/v1/message/ws"
 
 log = logging.getLogger(__name__)
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .endpoint import host_problem
 from .errors import ConfigError
 
 __all__ = ["ConsumerConfig", "ProducerConfig", "load_config"]
@@ -290,6 +291,8 @@ def _parse_producer(problems: list[tuple[str, str]], p: str, raw: Any) -> Produc
             problems.append((f"{p}.{key}", "missing (required)"))
         elif not isinstance(value, str) or not value.strip():
             problems.append((f"{p}.{key}", f"must be a non-empty string, got {_describe(value)}"))
+        elif key == "host" and (problem := host_problem(value.strip())) is not None:
+            problems.append((f"{p}.host", problem))
     token = raw.get("ws_token")
     if token is None:
         problems.append((f"{p}.ws_token", "missing (required): the producer's api_server.ws_token"))

@@ -253,7 +253,8 @@ class ProducerConnection:
             self.url = ""
             self.failure = Failure(
                 "invalid_url",
-                f"cannot build a websocket URL for producer {producer.name!r}: {exc}",
+                f"cannot build a websocket URL: {exc}; set producers[].host to a host name or "
+                "address",
                 fatal=True,
             )
             self.state = "failed"

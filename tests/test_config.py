@@ -123,3 +123,25 @@ def test_with_changes_validates():
     assert cfg.with_changes(sleep_time=1).sleep_time == 1
     with pytest.raises(pc.ConfigError, match="sleep_time"):
         cfg.with_changes(sleep_time=-5)
+
+
+@pytest.mark.parametrize(
+    ("host", "problem"),
+    [
+        ("10000.1241..2121/", "contains '/'"),
+        ("a..b", "has an empty label"),
+        ("host:with:colons", "contains ':' but is not an IPv6 address"),
+    ],
+)
+def test_malformed_host_is_a_config_error_naming_the_entry(host, problem):
+    good = {"name": "a", "host": "example.org", "ws_token": "s3cret-token"}
+    with pytest.raises(pc.ConfigError) as info:
+        pc.load_config({"producers": [good, {**PRODUCER, "host": host}]})
+    text = str(info.value)
+    assert "external_message_consumer.producers[1].host" in text and problem in text
+    assert "producers[0]" not in text and "s3cret-token" not in text
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "[::1]", "my-bot.example.org", "localhost"])
+def test_usual_hosts_are_accepted(host):
+    assert pc.load_config({"producers": [{**PRODUCER, "host": host}]}).producers[0].host == host

@@ -197,3 +197,44 @@ async def test_refused_port_times_out_naming_the_producer():
 async def test_silent_producer_is_detected_by_ping():
     detected = await seconds_to_detect_silence(wait_timeout=1, ping_timeout=1, timeout=10)
     assert detected < 1 + 1 + 1.5
+
+
+async def test_bad_messages_are_reported_on_the_bad_message_event():
+    reasons: list[tuple[str, str]] = []
+    async with ScriptedProducer(await reply_history(200)) as producer:
+        async with pc.AsyncConsumer(producer.config()) as consumer:
+            consumer.bad_message += lambda name, reason: reasons.append((name, reason))
+            await consumer.wait_ready(timeout=10)
+            await producer.connections[0].send('{"type":"nope"}')
+            await consumer.wait_until(lambda: bool(reasons), 10)
+    assert reasons == [("default", "unknown message type 'nope'")]
+
+
+@pytest.mark.parametrize("host", ["10000.1241..2121/", "a..b", "host:with:colons"])
+async def test_unusable_host_fails_at_once_without_retrying(host):
+    # A ProducerConfig made directly skips load_config's check: the URL cannot be built, which
+    # no retry can fix, so wait_ready raises at once instead of waiting out its timeout.
+    config = pc.ConsumerConfig(producers=(pc.ProducerConfig("bad", host, "s3cret", 8080),))
+    async with pc.AsyncConsumer(config) as consumer:
+        started = time.monotonic()
+        with pytest.raises(pc.ProducerError, match="producer 'bad'") as info:
+            await consumer.wait_ready(timeout=30)
+        elapsed = time.monotonic() - started
+        status = consumer.status()["bad"]
+    assert elapsed < 1, f"took {elapsed:.1f} s"
+    assert not isinstance(info.value, pc.AuthenticationError)
+    assert "cannot build a websocket URL" in str(info.value) and "host" in str(info.value)
+    assert (status.state, status.error_kind, status.sessions) == ("failed", "invalid_url", 0)
+    assert "s3cret" not in str(info.value) and "s3cret" not in repr(status)
+
+
+def test_any_url_error_from_connecting_is_fatal():
+    from websockets.exceptions import InvalidURI
+
+    from producerconsumer.connection import classify
+
+    producer = pc.ProducerConfig("p", "example.org", "s3cret", 8080)
+    config = pc.ConsumerConfig(producers=(producer,))
+    for exc in (InvalidURI("ws://x", "bad"), ValueError("invalid URI")):
+        failure = classify(exc, producer, config)
+        assert (failure.kind, failure.fatal) == ("invalid_url", True)

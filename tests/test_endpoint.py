@@ -63,5 +63,5 @@ def test_good_hosts(host):
 )
 def test_bad_hosts_say_what_is_wrong(host, problem):
     assert problem in (host_problem(host) or "")
-    with pytest.raises(ValueError, match="^host "):
+    with pytest.raises(ValueError, match=r"^host "):
         build_url(host, 8080, False, "secret-token")

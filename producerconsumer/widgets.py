@@ -66,7 +66,13 @@ if TYPE_CHECKING:
     from .store import FrameUpdate
     from .strategy import StrategyRunner
 
-__all__ = ["Dashboard", "StatusPanel", "consumer_mimebundle", "status_line"]
+__all__ = [
+    "Dashboard",
+    "StatusPanel",
+    "consumer_mimebundle",
+    "keep_while_displayed",
+    "status_line",
+]
 
 log = logging.getLogger(__name__)
 
@@ -284,8 +290,9 @@ class StatusPanel(_LiveView):
 _displayed: set[_LiveView] = set()
 
 
-def _keep_while_displayed(view: _LiveView) -> None:
-    """Hold ``view`` while its widget has a view in a frontend; close it once it has none."""
+def keep_while_displayed(view: _LiveView) -> None:
+    """Hold ``view`` while its widget has a view in a frontend, and close it once it has none
+    (the frontend counts its views in the widget's ``_view_count``)."""
     _displayed.add(view)
     ref = weakref.ref(view)
 
@@ -319,7 +326,7 @@ def consumer_mimebundle(consumer: LiveData) -> dict[str, Any] | None:
     if not bundle or WIDGET_VIEW not in bundle:
         panel.close()
         return None
-    _keep_while_displayed(panel)
+    keep_while_displayed(panel)
     return {WIDGET_VIEW: bundle[WIDGET_VIEW]}
 
 

@@ -1,6 +1,7 @@
 """01_quickstart.ipynb in a real browser: JupyterLab on 127.0.0.1, headless Debian chromium driven
 by Playwright, Run All; the dashboard renders (pair dropdown = the demo pairs, a plot image) and
-its plot changes when the next candle arrives.
+its plot changes when the next candle arrives; the status panel of ``display(consumer)`` keeps
+updating (its text still changes 3 s after it appeared).
 
 Needs /usr/bin/chromium, playwright and jupyterlab (``bash scripts/install_browser_deps.sh VENV``);
 skipped without them, except under CI (env ``CI`` set), where a missing piece fails the test.
@@ -32,6 +33,22 @@ STARTED = (
     f"() => [...document.querySelectorAll('{NB} .jp-InputPrompt')]"
     ".some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))"
 )
+
+
+# The texts an element shows over time, as [milliseconds since first seen, text] per change;
+# true (the list) once it changed at least 3 times and is still changing 3 s after it was
+# first seen: a live view, not one that froze after its first second.
+PANEL_KEEPS_CHANGING = """
+el => {
+    const seen = (window.__pcPanelTexts ??= []);
+    const now = Date.now(), text = el.textContent;
+    if (!seen.length || seen[seen.length - 1][1] !== text) seen.push([now, text]);
+    const first = seen[0][0];
+    const late = seen.filter(([t]) => t - first >= 3000);
+    return seen.length >= 4 && late.length >= 1
+        ? seen.map(([t, x]) => [t - first, x]) : false;
+}
+"""
 
 
 def missing_requirements() -> list[str]:
@@ -215,6 +232,18 @@ def test_quickstart_dashboard_in_chromium(lab, tmp_path):
             assert size[0] > 300 and size[1] > 200, size
             status = page.locator(f"{NB} .widget-html-content:has-text('last update')").first
             assert "connected" in status.inner_text()
+            # display(consumer)'s status panel is owned by nothing but the display: it must
+            # keep itself alive and keep updating ("last update N s ago" moves every second).
+            panel = page.locator(
+                f"{NB} .jp-Cell:has(.jp-InputArea:has-text('display(consumer)')) "
+                ".jp-OutputArea .widget-html-content"
+            ).first
+            panel.wait_for(state="visible", timeout=30_000)
+            texts = page.wait_for_function(
+                PANEL_KEEPS_CHANGING, arg=panel.element_handle(), polling=200, timeout=30_000
+            ).json_value()
+            assert texts[-1][0] - texts[0][0] >= 3000, texts
+            assert all("connected" in text and "last update" in text for _, text in texts), texts
             page.wait_for_selector(f"{NB} .jp-Notebook-ExecutionIndicator[data-status='idle']")
             page.locator(f"{NB} .widget-dropdown:has(label:text-is('producer'))").first.evaluate(
                 "node => node.closest('.jp-Cell').scrollIntoView({block: 'start'})"

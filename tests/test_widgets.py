@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import gc
 import time
+import weakref
 
 import pytest
 
@@ -24,6 +25,7 @@ from producerconsumer.widgets import (  # noqa: E402
     Dashboard,
     StatusPanel,
     consumer_mimebundle,
+    keep_while_displayed,
     status_line,
 )
 
@@ -230,3 +232,26 @@ def test_redraws_reuse_the_axes_and_look_like_new_figures():
         _draw(fresh, data, indicators, "BTC/USDT (default)", window, plot_pair)
         assert np.array_equal(pixels(live), pixels(fresh)), (len(data), indicators, window)
     assert reused == 4
+
+
+def test_displayed_panel_is_kept_alive_until_its_last_view_goes(live):
+    """display(consumer) makes a panel that nothing else holds: it must keep updating while a
+    frontend shows it, and be let go (and stop) once no view of it is left."""
+    _producer, consumer = live
+    panel = StatusPanel(consumer)
+    keep_while_displayed(panel)
+    ref = weakref.ref(panel)
+    del panel
+    gc.collect()
+    held = ref()
+    assert held is not None and not held.closed
+    html = held.html
+    first = html.value  # "last update N s ago" moves every second
+    held.wait_until(lambda: html.value != first, timeout=5)
+    held.widget._view_count = 1  # a frontend shows it...
+    assert not held.closed
+    held.widget._view_count = 0  # ...and then no longer
+    assert held.closed
+    del held
+    gc.collect()
+    assert ref() is None

@@ -140,7 +140,7 @@ class _LiveView:
 
     def _connect(self, event: Event[...], method: Callable[..., None]) -> None:
         """Connect a bound ``method`` of this view through a weak reference."""
-        ref = weakref.WeakMethod(method)  # type: ignore[arg-type]  # a bound method
+        ref = weakref.WeakMethod(method)
         view = weakref.ref(self)
 
         def handler(*args: Any) -> None:

@@ -181,7 +181,8 @@ class AsyncConsumer(ConsumerEvents, ProducerData):
             show.done()
 
     async def wait_until(self, predicate: Callable[[], bool], timeout: float | None = 30.0) -> None:
-        """Wait until ``predicate()`` is true; it is checked after every received message."""
+        """Wait until ``predicate()`` is true; it is checked after every received message
+        and at least every 0.25 s."""
         self._require_running()
         await self._wait(predicate, timeout, lambda: timed_out(timeout))
 
@@ -401,7 +402,7 @@ class Consumer(ConsumerEvents, ProducerData):
 
     def wait_until(self, predicate: Callable[[], bool], timeout: float | None = 30.0) -> None:
         """Block until ``predicate()`` is true; it is checked after every received message
-        (on the background thread)."""
+        and at least every 0.25 s, on the background thread (so keep it quick)."""
         _loop.run_sync(self._started_core().wait_until(predicate, timeout))
 
     def wait_for_update(

@@ -208,6 +208,7 @@ def collect():
     logger.removeHandler(collect)
 
 
+@pytest.mark.slow  # generating the messages (hypothesis) is most of its time, not handling them
 def test_malformed_messages_are_counted_logged_and_harmless(collect):
     connection = history_connection()
     store = connection.store

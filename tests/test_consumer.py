@@ -224,3 +224,34 @@ def test_disabled_config_warns_but_connects(producer, caplog):
     with caplog.at_level(logging.WARNING), pc.Consumer(config) as consumer:
         consumer.wait_ready(timeout=30)
     assert "enabled is false" in caplog.text
+
+
+def test_blocking_consumer_is_a_facade_over_the_async_one():
+    """Consumer runs AsyncConsumer's methods and never reaches into its private state; the
+    consumer module never imports the widgets (they register the display hook themselves)."""
+    import ast
+    import inspect
+
+    import producerconsumer.consumer as module
+
+    tree = ast.parse(inspect.getsource(module))
+    facade = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Consumer")
+    private = [
+        ast.unparse(node)
+        for node in ast.walk(facade)
+        if isinstance(node, ast.Attribute)
+        and node.attr.startswith("_")
+        and not node.attr.startswith("__")
+        and ast.unparse(node.value) in ("self.core", "core")
+    ]
+    assert private == []
+    imported = [
+        node.module or ""
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module and "widgets" in node.module
+    ]
+    assert imported == []
+    # Same events, one declaration: the facade's are its core's.
+    consumer = pc.Consumer({"producers": [{"name": "p", "host": "127.0.0.1", "ws_token": "t"}]})
+    assert consumer.updated is consumer.core.updated
+    assert consumer.bad_message is consumer.core.bad_message

@@ -318,7 +318,8 @@ def _parse_producer(problems: list[tuple[str, str]], p: str, raw: Any) -> Produc
                     "true) connections",
                     p,
                 )
-    if len(problems) > before:
+    # (a token that is not a str is one of the problems: the isinstance is for the type checker)
+    if len(problems) > before or not isinstance(token, str):
         return None
     return ProducerConfig(
         name=raw["name"],

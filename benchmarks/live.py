@@ -116,6 +116,10 @@ def run(options: Options) -> Results:
     return results
 
 
+def _medians(runs: int) -> str:
+    return "one run" if runs == 1 else f"medians of {runs} runs"
+
+
 def report(results: Results) -> str:
     options = results.options
     n, c = options.pairs, options.candles
@@ -126,7 +130,7 @@ def report(results: Results) -> str:
     if results.scale is not None:
         rows += live_scale.rows(results.scale)
     out = [
-        f"Live paths over loopback (`benchmarks/live.py`): medians of {options.runs} runs per "
+        f"Live paths over loopback (`benchmarks/live.py`): {_medians(options.runs)} per "
         "side, each producer a separate process serving pre-encoded messages; "
         "ratio = Freqtrade / ours.",
         "",

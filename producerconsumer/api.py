@@ -659,9 +659,10 @@ def _candles_frame(api: ProducerAPI, path: str, body: Any) -> pd.DataFrame:
         values = frame[name]
         if name == "date" and "__date_ts" in columns:
             continue
-        if values.dtype == object and _all_iso_datetimes(values):
+        textual = values.dtype == object or isinstance(values.dtype, pd.StringDtype)
+        if textual and _all_iso_datetimes(values):
             stamps = pd.to_datetime(values, utc=True, format="ISO8601")
-            frame[name] = stamps.dt.as_unit("ms").to_numpy().view("int64")
+            frame[name] = pd.DatetimeIndex(stamps).as_unit("ms").asi8
     return decode_dataframe(frame.to_json(orient="split"))
 
 

@@ -120,7 +120,9 @@ def server() -> Iterator[FakeAPI]:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
     api.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, name="fake-api", daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-api", daemon=True
+    )
     thread.start()
     yield api
     api.release.set()

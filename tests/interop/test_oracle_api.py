@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 import pandas as pd
 import pytest
@@ -35,6 +36,23 @@ PLOT_CONFIG = {
         "RSI": {"rsi": {"color": "red", "type": "line"}},
     },
 }
+
+
+ODD = "ODD/USDT"  # cached but not whitelisted: values REST and the websocket send differently
+
+
+def odd_frame() -> pd.DataFrame:
+    """Infinities (REST: null), a second datetime column (REST: ISO text, websocket: epoch ms),
+    bools, strings with nulls, integral floats and an int64 column."""
+    frame = make_frame(ODD, 150)
+    frame["spike"] = np.where(np.arange(150) % 7 == 0, np.inf, frame["close"])
+    frame.loc[3, "spike"] = -np.inf
+    frame["signal_at"] = frame["date"] - pd.Timedelta(minutes=1)
+    frame["flag"] = np.arange(150) % 2 == 0
+    frame["note"] = [None if i % 3 else f"n{i}" for i in range(150)]
+    frame["count"] = np.arange(150, dtype=np.int64)
+    frame["round"] = np.round(frame["close"])
+    return frame
 
 
 class ApiOracle:
@@ -67,6 +85,7 @@ def bot(
     """A trading (dry-run) bot: frames, whitelist and persisted trades."""
     oracle = _start(oracle_python, module_oracle_processes, tmp_path_factory.mktemp("ft_api"))
     frames = {pair: framejson.dump_frame(make_frame(pair, rows)) for pair, rows in ROWS.items()}
+    frames[ODD] = framejson.dump_frame(odd_frame())
     oracle.process.request("set_frames", frames=frames)
     oracle.process.request("set_whitelist", pairs=PAIRS)
     return oracle
@@ -262,7 +281,7 @@ def _websocket_frame(bot: ApiOracle, pair: str, limit: int | None) -> tuple[pd.D
 
 
 @pytest.mark.parametrize(
-    ("pair", "limit"), [("BTC/USDT", 1500), ("ETH/USDT", None), ("XRP/USDT", 50)]
+    ("pair", "limit"), [("BTC/USDT", 1500), ("ETH/USDT", None), ("XRP/USDT", 50), (ODD, None)]
 )
 def test_pair_candles_equals_the_websocket_frame(api, bot, pair, limit):
     rest = api.pair_candles(pair, "5m", limit=limit)

@@ -85,9 +85,10 @@ def _jwt_expiry(token: str) -> float | None:
 class ProducerAPI:
     """A producer bot's REST API.
 
-    ``producer`` is a :class:`~producerconsumer.ProducerConfig`, a consumer config (a dict, a
-    path to a Freqtrade config file or a :class:`~producerconsumer.ConsumerConfig`: its first
-    producer, or the one called ``name``) or a URL (``http://host:8080``, ``https://host/ft``).
+    ``producer`` is one ``producers`` entry (a dict or a :class:`~producerconsumer.ProducerConfig`),
+    a consumer config (a dict, a path to a Freqtrade config file or a
+    :class:`~producerconsumer.ConsumerConfig`: its first producer, or the one called ``name``) or
+    a URL (``http://host:8080``, ``https://host/ft``).
     The API server listens on the same host and port as the message websocket. ``username`` and
     ``password`` are its ``api_server.username`` / ``password``; without them, the producers
     entry's ``api_username`` / ``api_password`` are used. ``ca_file`` (or the entry's) verifies a
@@ -122,6 +123,8 @@ class ProducerAPI:
             self._base = _base_url(producer)
             parts = urlsplit(self._base)
             self.name = name or f"{parts.hostname}:{parts.port or _default_port(parts.scheme)}"
+        elif isinstance(producer, Mapping) and "host" in producer:  # one producers entry
+            entry = load_config({"producers": [producer]}).producers[0]
         else:
             config = load_config(producer)
             entry = config.producer(name) if name is not None else config.producers[0]

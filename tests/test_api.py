@@ -348,6 +348,8 @@ def test_producer_entries(tmp_path):
     path = tmp_path / "config.json"
     path.write_bytes(orjson.dumps(config))
     assert pc.ProducerAPI(str(path), name="b").username == USER
+    entry = config["external_message_consumer"]["producers"][1]
+    assert pc.ProducerAPI(entry).url == "https://[::1]:8080/api/v1"  # one producers entry
     override = pc.ProducerAPI(pc.load_config(config).producer("b"), username="bob", password="x")
     assert override.username == "bob"
     with pytest.raises(KeyError, match="no producer named 'c'"):

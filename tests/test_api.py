@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import ssl
 import subprocess
 import sys
 import threading
@@ -20,7 +21,7 @@ from typing import Any
 
 import orjson
 import pytest
-from scripted import free_port
+from scripted import TcpProxy, free_port
 
 import producerconsumer as pc
 
@@ -426,3 +427,29 @@ async def test_async_twins_from_an_event_loop(server):
         assert await api.whitelistAsync() == ["BTC/USDT"]
         assert await api.pingAsync() == {"status": "pong"}
     assert server.paths() == ["POST token/login", "GET version", "GET whitelist", "GET ping"]
+
+
+async def test_https_verified_with_the_producers_ca_file(server, tmp_path):
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    async with TcpProxy(server.port, ssl=context) as proxy:  # a TLS reverse proxy
+        entry = {
+            "name": "tls",
+            "host": "127.0.0.1",
+            "port": proxy.port,
+            "secure": True,
+            "ws_token": "t",
+            "api_username": USER,
+            "api_password": PASSWORD,
+        }
+        async with pc.ProducerAPI({**entry, "ca_file": str(ca_file)}) as api:
+            assert api.url == f"https://127.0.0.1:{proxy.port}/api/v1"
+            assert await api.versionAsync() == "2026.9"
+        async with pc.ProducerAPI(entry) as api:
+            untrusted = r"certificate not trusted.*set ca_file"
+            with pytest.raises(pc.APIConnectionError, match=untrusted):
+                await api.versionAsync()

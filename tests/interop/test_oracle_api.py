@@ -253,6 +253,52 @@ def test_status_profit_performance(api, trades):
         assert row.count == sum(t["pair"] == row.pair for t in closed)
 
 
+def test_same_answers_as_freqtrades_own_client(api, bot, trades):
+    """Freqtrade's ``FtRestClient`` (HTTP basic) and ours (JWT) read the same bot."""
+    calls = [
+        ("version", {}),
+        ("show_config", {}),
+        ("whitelist", {}),
+        ("profit", {}),
+        ("performance", {}),
+        ("plot_config", {}),
+        ("trades", {}),
+        ("status", {}),
+        ("pair_candles", {"pair": "XRP/USDT", "timeframe": "5m", "limit": 5}),
+    ]
+    results = bot.process.request("ft_client", calls=calls)["results"]
+    theirs = dict(zip([name for name, _ in calls], results, strict=True))
+    assert api.version() == theirs["version"]["version"]
+    assert api.show_config() == theirs["show_config"]
+    assert api.whitelist() == theirs["whitelist"]["whitelist"]
+    assert api.plot_config() == theirs["plot_config"]
+    ours_profit, their_profit = api.profit(), theirs["profit"]
+    for moving in ("bot_start_timestamp", "bot_start_date"):  # same bot, read a moment apart
+        ours_profit.pop(moving, None)
+        their_profit.pop(moving, None)
+    assert ours_profit == their_profit
+    assert api.performance().to_dict("records") == theirs["performance"]
+    for ours, their in (
+        (api.trades(), theirs["trades"]["trades"]),
+        (api.status(), theirs["status"]),
+    ):
+        assert ours["trade_id"].tolist() == [t["trade_id"] for t in their]
+        for column in ("open_date", "close_date"):
+            expected = [
+                None if t[column] is None else pd.Timestamp(t[column], tz="UTC") for t in their
+            ]
+            assert [None if pd.isna(v) else v for v in ours[column]] == expected
+        numbers = ["amount", "open_rate", "profit_abs", "stake_amount", "open_timestamp"]
+        assert ours[numbers].to_dict("records") == [{k: t[k] for k in numbers} for t in their]
+    # Their client hands over Freqtrade's JSON; ours, the frame the websocket would carry.
+    candles = theirs["pair_candles"]
+    frame = api.pair_candles("XRP/USDT", "5m", limit=5)
+    assert list(frame.columns) == candles["all_columns"]
+    assert [int(d.value // 1_000_000) for d in frame["date"]] == [
+        row[candles["columns"].index("__date_ts")] for row in candles["data"]
+    ]
+
+
 def test_logs(api, bot):
     marker = f"marker-{time.monotonic_ns()}"
     bot.process.request("log", message=marker)

@@ -22,6 +22,8 @@ Extra commands:
 * ``add_trades {}``: persist the oracle's trades (closed and open) once;
   returns ``{"closed": [trade.to_json()...], "open": [...]}`` as Freqtrade serialises them.
 * ``log {"message": M}``: log ``M`` at INFO from logger ``ft_api`` (shows up in ``/logs``).
+* ``ft_client {"calls": [[method, kwargs], ...]}``: call this server with Freqtrade's own REST
+  client (``freqtrade_client.FtRestClient``, HTTP basic auth); returns ``{"results": [...]}``.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from freqtrade.loggers import bufferHandler
 from freqtrade.persistence import Order, Trade, init_db
 from freqtrade.rpc.api_server import ApiServer
 from freqtrade.strategy import IStrategy
+from freqtrade_client import FtRestClient
 
 log = logging.getLogger("ft_api")
 
@@ -239,6 +242,11 @@ class ApiProducer(ft_producer.Producer):
         log.info("%s", request["message"])
         return {}
 
+    def ft_client(self, request: dict[str, Any]) -> dict[str, Any]:
+        # On this (the command) thread, not the server's loop: the client blocks on the server.
+        client = FtRestClient(f"http://127.0.0.1:{self.port}", *ApiBot.credentials)
+        return {"results": [getattr(client, name)(**kwargs) for name, kwargs in request["calls"]]}
+
 
 WEB_STRATEGY = """
 from pandas import DataFrame
@@ -348,6 +356,7 @@ def main() -> None:
             "frame": server.frame,
             "add_trades": server.add_trades,
             "log": server.log,
+            "ft_client": server.ft_client,
             "quit": server.quit,
         }
     else:

@@ -568,12 +568,12 @@ class ProducerAPI:
 
 def _base_url(url: str) -> str:
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"not an http(s) URL of a producer's API server: {url!r}")
-    if parts.username is not None or parts.password is not None:
+    if parts.username is not None or parts.password is not None:  # checked first: never echoed
         raise ValueError(
             "put the credentials in username= and password=, not in the URL (URLs end up in logs)"
         )
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http(s) URL of a producer's API server: {url!r}")
     path = parts.path.rstrip("/")
     if path.endswith(API_PREFIX):
         path = path[: -len(API_PREFIX)]

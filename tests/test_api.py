@@ -322,6 +322,9 @@ def test_urls():
     with pytest.raises(ValueError, match="not in the URL") as raised:
         pc.ProducerAPI(f"http://{USER}:{PASSWORD}@127.0.0.1:8080")
     assert PASSWORD not in str(raised.value)
+    with pytest.raises(ValueError, match="not in the URL") as raised:
+        pc.ProducerAPI(f"ws://{USER}:{PASSWORD}@127.0.0.1:8080")
+    assert PASSWORD not in str(raised.value)
     with pytest.raises(ValueError, match="not an http"):
         pc.ProducerAPI("ws://127.0.0.1:8080")
 

@@ -67,9 +67,9 @@ class _Secret:
     __str__ = __repr__
 
 
-def _basic(username: str, password: _Secret) -> str:
+def _basic(username: str, password: _Secret) -> _Secret:
     raw = f"{username}:{password.reveal()}".encode()
-    return "Basic " + base64.b64encode(raw).decode("ascii")
+    return _Secret("Basic " + base64.b64encode(raw).decode("ascii"))
 
 
 def _jwt_expiry(token: str) -> float | None:
@@ -394,14 +394,16 @@ class ProducerAPI:
         json: Any,
         authenticate: bool,
     ) -> Any:
-        headers = await self._auth_headers() if authenticate else {}
-        response = await self._send(method, endpoint, params, json, headers)
+        # Authorization values stay wrapped in _Secret in every frame that an exception's
+        # traceback may show with its locals (IPython's verbose mode does).
+        auth = await self._authorization() if authenticate else None
+        response = await self._send(method, endpoint, params, json, auth)
         if response.status_code == 401 and authenticate and not self._use_basic:
             # The access token was refused (expired early, or the bot restarted with another
             # jwt_secret_key): log in again once.
             self._access = self._refresh = None
-            headers = await self._auth_headers()
-            response = await self._send(method, endpoint, params, json, headers)
+            auth = await self._authorization()
+            response = await self._send(method, endpoint, params, json, auth)
         return self._body(endpoint, response)
 
     async def _send(
@@ -410,11 +412,15 @@ class ProducerAPI:
         endpoint: str,
         params: Mapping[str, Any] | None,
         json: Any,
-        headers: dict[str, str],
+        auth: _Secret | None,
     ) -> httpx.Response:
         try:
             return await self._http().request(
-                method, endpoint, params=params, json=json, headers=headers
+                method,
+                endpoint,
+                params=params,
+                json=json,
+                headers={"Authorization": auth.reveal()} if auth is not None else None,
             )
         except httpx.TimeoutException:
             raise APIConnectionError(
@@ -502,10 +508,11 @@ class ProducerAPI:
             )
         return self.username, self._password
 
-    async def _auth_headers(self) -> dict[str, str]:
+    async def _authorization(self) -> _Secret:
+        """The ``Authorization`` header's value for the next call (logs in or refreshes)."""
         username, password = self._credentials()
         if self._use_basic:
-            return {"Authorization": _basic(username, password)}
+            return _basic(username, password)
         if self._auth_lock is None:
             self._auth_lock = asyncio.Lock()
         async with self._auth_lock:
@@ -514,13 +521,12 @@ class ProducerAPI:
             elif self._access_expires - time.time() < self.refresh_margin:
                 await self._refresh_access()
             if self._use_basic:
-                return {"Authorization": _basic(username, password)}
+                return _basic(username, password)
             assert self._access is not None
-            return {"Authorization": f"Bearer {self._access.reveal()}"}
+            return _Secret(f"Bearer {self._access.reveal()}")
 
     async def _login(self) -> None:
-        headers = {"Authorization": _basic(*self._credentials())}
-        response = await self._send("POST", "token/login", None, None, headers)
+        response = await self._send("POST", "token/login", None, None, _basic(*self._credentials()))
         if response.status_code in (404, 405):
             # No login endpoint (a proxy that only forwards some paths, an old API): Freqtrade
             # accepts HTTP basic on every endpoint.
@@ -537,8 +543,8 @@ class ProducerAPI:
         if self._refresh is None:
             await self._login()
             return
-        headers = {"Authorization": f"Bearer {self._refresh.reveal()}"}
-        response = await self._send("POST", "token/refresh", None, None, headers)
+        bearer = _Secret(f"Bearer {self._refresh.reveal()}")
+        response = await self._send("POST", "token/refresh", None, None, bearer)
         if response.status_code == 401:  # the refresh token expired (30 days): log in again
             self._access = self._refresh = None
             await self._login()

@@ -399,6 +399,12 @@ def test_no_secret_in_any_repr_log_or_exception(server, caplog):
             errors.append(raised.value)
             exc = raised.value
             texts += [str(exc), repr(exc), "".join(traceback.format_exception(exc))]
+            # Our frames' local variables, as IPython's verbose tracebacks show them (the
+            # test's own frame holds the password it passed in).
+            verbose = traceback.TracebackException.from_exception(exc, capture_locals=True)
+            ours = [f for f in verbose.stack if "/producerconsumer/" in f.filename]
+            assert ours
+            texts += [f"{frame.name}: {frame.locals}" for frame in ours]
     # The echoed password was redacted, not dropped with the rest of the detail.
     assert f"user {USER} with password *** is not allowed" in str(errors[0])
     for record in caplog.records:

@@ -452,6 +452,12 @@ def test_no_secret_in_any_repr_log_or_exception(bot, caplog):
                 call()
             exc = raised.value
             texts += [str(exc), repr(exc), "".join(traceback.format_exception(exc))]
+            # Our frames' local variables, as IPython's verbose tracebacks show them (the
+            # test's own frame holds the password it passed in).
+            verbose = traceback.TracebackException.from_exception(exc, capture_locals=True)
+            ours = [f for f in verbose.stack if "/producerconsumer/" in f.filename]
+            assert ours
+            texts += [f"{frame.name}: {frame.locals}" for frame in ours]
         secrets = [PASSWORD, api._access.reveal(), api._refresh.reveal()]  # type: ignore[union-attr]
         texts += [repr(api), str(api), repr(vars(api)) if hasattr(api, "__dict__") else ""]
     for record in caplog.records:

@@ -15,6 +15,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -462,3 +463,18 @@ async def test_https_verified_with_the_producers_ca_file(server, tmp_path):
             untrusted = r"certificate not trusted.*set ca_file"
             with pytest.raises(pc.APIConnectionError, match=untrusted):
                 await api.versionAsync()
+
+
+def test_concurrent_calls_from_threads_log_in_once(server):
+    with client(server) as api:
+        barrier = threading.Barrier(8)
+
+        def call() -> str:
+            barrier.wait(5)
+            return api.version()
+
+        with ThreadPoolExecutor(8) as pool:
+            results = list(pool.map(lambda _: call(), range(8)))
+    assert results == ["2026.9"] * 8
+    assert server.paths().count("POST token/login") == 1
+    assert server.paths().count("GET version") == 8

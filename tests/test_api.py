@@ -71,10 +71,10 @@ class FakeAPI:
         return 200, {"access_token": access}
 
     def authorized(self, headers: dict[str, str]) -> bool:
+        """HTTP basic, or an access token this server issued."""
         auth = headers.get("authorization", "")
-        return auth == BASIC or auth.removeprefix("Bearer ") in self.tokens[::2] + [
-            t for t in self.tokens if ".sig-access-" in t
-        ]
+        token = auth.removeprefix("Bearer ")
+        return auth == BASIC or (token in self.tokens and ".sig-access-" in token)
 
     def paths(self) -> list[str]:
         return [f"{method} {path.removeprefix('/api/v1/')}" for method, path, _ in self.seen]

@@ -12,7 +12,14 @@ from . import timeframes, wire
 from .config import ConsumerConfig, ProducerConfig, load_config
 from .connection import ProducerStatus
 from .consumer import AsyncConsumer, Consumer
-from .errors import AuthenticationError, ConfigError, ProducerError, ReadyTimeout
+from .errors import (
+    APIConnectionError,
+    APIError,
+    AuthenticationError,
+    ConfigError,
+    ProducerError,
+    ReadyTimeout,
+)
 from .merge import merge_informative_pair
 from .snapshot import Snapshot, load_snapshot
 from .sources import open_source
@@ -21,12 +28,15 @@ from .strategy import IStrategy, StrategyRunner, compare_signals
 from .wire import FrameKey, ProtocolError
 
 if TYPE_CHECKING:
+    from .api import ProducerAPI
     from .demo import DemoProducer
     from .plotting import plot_pair
     from .replay import ReplayProducer, read_recording
     from .widgets import Dashboard
 
 __all__ = [
+    "APIConnectionError",
+    "APIError",
     "AsyncConsumer",
     "AuthenticationError",
     "ConfigError",
@@ -37,6 +47,7 @@ __all__ = [
     "FrameKey",
     "FrameUpdate",
     "IStrategy",
+    "ProducerAPI",
     "ProducerConfig",
     "ProducerError",
     "ProducerStatus",
@@ -61,6 +72,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "Dashboard": ".widgets",
     "DemoProducer": ".demo",
+    "ProducerAPI": ".api",
     "ReplayProducer": ".replay",
     "plot_pair": ".plotting",
     "read_recording": ".replay",
@@ -68,7 +80,8 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    # Producers (websocket servers) and the matplotlib / ipywidgets parts load on first use.
+    # Producers (websocket servers), the REST client (httpx) and the matplotlib / ipywidgets
+    # parts load on first use.
     if name in _LAZY:
         import importlib
 

@@ -239,18 +239,19 @@ def rest_trades_frame(payload: Mapping[str, Any] | Iterable[Mapping[str, Any]]) 
 
 
 def _rest_date(item: Mapping[str, Any], name: str) -> datetime | None:
+    """``{name}_timestamp`` (ms), else the ``{name}_date`` text (whole seconds)."""
     stamp = item.get(f"{name}_timestamp")
     if isinstance(stamp, int) and not isinstance(stamp, bool) and stamp > 0:
         return datetime.fromtimestamp(stamp // 1000, tz=UTC).replace(
             microsecond=stamp % 1000 * 1000
         )
-    text = item.get(name)
+    text = item.get(f"{name}_date")
     if text is None:
         return None
     try:
         value = datetime.fromisoformat(str(text))
     except ValueError:
-        raise ProtocolError(f"trade: {name} is not a date: {text!r}") from None
+        raise ProtocolError(f"trade: {name}_date is not a date: {text!r}") from None
     return _ms(value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC))
 
 
@@ -258,7 +259,7 @@ def _rest_row(item: Mapping[str, Any]) -> TradeRow:
     if not isinstance(item, Mapping):
         raise ProtocolError(f"trade must be an object, got {type(item).__name__}")
     try:
-        open_date = _rest_date(item, "open_date")
+        open_date = _rest_date(item, "open")
         if open_date is None:
             raise KeyError("open_date")
         is_open = bool(item["is_open"])
@@ -271,7 +272,7 @@ def _rest_row(item: Mapping[str, Any]) -> TradeRow:
             open_rate=float(item["open_rate"]),
             amount=float(item["amount"]),
             stake_amount=None if item.get("stake_amount") is None else float(item["stake_amount"]),
-            close_date=None if is_open else _rest_date(item, "close_date"),
+            close_date=None if is_open else _rest_date(item, "close"),
             close_rate=None if is_open or item.get("close_rate") is None else item["close_rate"],
             exit_reason=item.get("exit_reason"),
             profit_ratio=None if is_open else item.get("profit_ratio"),

@@ -51,6 +51,7 @@ __all__ = [
     "StrategyMessage",
     "TradeMessage",
     "normalize_topics",
+    "encode_rpc_message",
     "parse_rpc_message",
     "parse_rpc_text",
     "topics_subscribe_request",
@@ -262,6 +263,12 @@ def topics_subscribe_request(topics: str | Iterable[str] | None = None) -> str:
     """``{"type":"subscribe","data":[...]}`` for :func:`normalize_topics` ``(topics)``: with
     no extra topics this is byte for byte the request Freqtrade's consumer sends."""
     return subscribe_request(normalize_topics(topics))
+
+
+def encode_rpc_message(message: Mapping[str, Any]) -> str:
+    """One RPC message dict as a Freqtrade producer writes it on the message websocket
+    (orjson: aware datetimes as ``...+00:00``, naive ones without an offset, enums as values)."""
+    return orjson.dumps(dict(message)).decode()
 
 
 # --- parsing

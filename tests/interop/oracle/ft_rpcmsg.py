@@ -14,8 +14,9 @@ What is real and what is fake:
   fees), ``RPCManager.startup_messages`` / ``process_msg_queue``, ``notify_status``. Every
   message is serialized by ``HybridJSONWebSocketSerializer._serialize``, the function the
   message websocket sends with. ``/api/v1/trades`` and ``/api/v1/status`` are
-  ``RPC._rpc_trade_history`` / ``RPC._rpc_trade_status`` encoded as FastAPI encodes those
-  routes (``jsonable_encoder``; ``list[OpenTradeSchema]`` for status).
+  ``RPC._rpc_trade_history`` / ``RPC._rpc_trade_status`` encoded as the API server encodes those
+  routes (``jsonable_encoder``, or the route's ``response_model``, then ``FTJSONResponse``'s
+  orjson rendering, which writes NaN as null).
 * fake: the market. No network: ``Exchange`` gets static markets, and tickers / order books
   come from a price table the script moves between steps. The dry-run ``cancel_order`` keeps
   an order's partial fill (a live exchange reports it; Freqtrade's dry run zeroes it), so the
@@ -36,6 +37,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
+import orjson
 from fastapi.encoders import jsonable_encoder
 from freqtrade import __version__ as freqtrade_version
 from freqtrade.enums import ExitCheckTuple, ExitType, RPCMessageType
@@ -240,6 +242,11 @@ def _fill_open_orders(bot: FreqtradeBot, trade: Trade) -> None:
         bot.update_trade_state(trade, order.order_id)
 
 
+def _served(content: Any) -> Any:
+    """What the client receives: ``FTJSONResponse.render`` (orjson; NaN becomes null)."""
+    return orjson.loads(orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY))
+
+
 def run(bot: FreqtradeBot) -> None:
     bot.rpc.startup_messages(bot.config, bot.pairlists, bot.protections)
     bot.notify_status("running")
@@ -296,7 +303,7 @@ def run(bot: FreqtradeBot) -> None:
     bot.execute_trade_exit(dot, 6.49, ExitCheckTuple(exit_type=ExitType.ROI))
 
     # F: stays open.
-    bot.execute_entry("SOL/USDT", 100.0, price=150.1, enter_tag="open")
+    bot.execute_entry("SOL/USDT", 100.0, price=150.1)
 
     bot.rpc.process_msg_queue(deque(["strategy says hi"]))
     bot.notify_status("something broke", msg_type=RPCMessageType.EXCEPTION)
@@ -316,13 +323,19 @@ def main() -> None:
         try:
             run(bot)
             rpc = RPC(bot)
-            trades = jsonable_encoder(rpc._rpc_trade_history(500, offset=0, order_by_id=True))
-            status = TypeAdapter(list[OpenTradeSchema]).dump_python(
-                TypeAdapter(list[OpenTradeSchema]).validate_python(rpc._rpc_trade_status()),
-                mode="json",
+            # /trades has no response_model: jsonable_encoder, then FTJSONResponse.
+            trades = _served(
+                jsonable_encoder(rpc._rpc_trade_history(500, offset=0, order_by_id=True))
             )
-            plot_config = PlotConfig.model_validate(rpc._rpc_plot_config()).model_dump(
-                mode="json"
+            # /status and /plot_config: validated by their response_model, dumped as JSON.
+            status_model = TypeAdapter(list[OpenTradeSchema])
+            status = _served(
+                status_model.dump_python(
+                    status_model.validate_python(rpc._rpc_trade_status()), mode="json"
+                )
+            )
+            plot_config = _served(
+                PlotConfig.model_validate(rpc._rpc_plot_config()).model_dump(mode="json")
             )
         finally:
             bot.cleanup()

@@ -300,9 +300,7 @@ def _frame(rows: list[TradeRow]) -> pd.DataFrame:
         return pd.Series(stamps, dtype="datetime64[ms, UTC]")
 
     def floats(values: list[float | None]) -> pd.Series:
-        return pd.Series(
-            [math.nan if v is None else float(v) for v in values], dtype="float64"
-        )
+        return pd.Series([math.nan if v is None else float(v) for v in values], dtype="float64")
 
     data = {
         "pair": pd.Series([r.pair for r in rows], dtype=object),

@@ -321,9 +321,7 @@ class DemoBot:
         base, _, quote = pair.partition("/")
         return base, quote.split(":")[0] or self.stake_currency
 
-    def _entry_message(
-        self, trade: _Trade, kind: str, stake: float, rate: float
-    ) -> dict[str, Any]:
+    def _entry_message(self, trade: _Trade, kind: str, stake: float, rate: float) -> dict[str, Any]:
         base, quote = self._base_quote(trade.pair)
         return {
             "trade_id": trade.trade_id,

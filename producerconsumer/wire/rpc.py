@@ -25,7 +25,6 @@ from .messages import (
     RPC_MESSAGE_TYPES,
     SUBSCRIBE_TOPICS,
     AnalyzedFrame,
-    FrameKey,
     NewCandle,
     ProducerException,
     ProtocolError,
@@ -50,8 +49,8 @@ __all__ = [
     "StatusMessage",
     "StrategyMessage",
     "TradeMessage",
-    "normalize_topics",
     "encode_rpc_message",
+    "normalize_topics",
     "parse_rpc_message",
     "parse_rpc_text",
     "topics_subscribe_request",
@@ -334,9 +333,7 @@ class _Fields:
             parsed = value
         elif isinstance(value, str):
             try:
-                parsed = (
-                    datetime.strptime(value, fmt) if fmt else datetime.fromisoformat(value)
-                )
+                parsed = datetime.strptime(value, fmt) if fmt else datetime.fromisoformat(value)
             except ValueError:
                 raise self._fail(key, "an ISO 8601 datetime") from None
         else:
@@ -378,6 +375,13 @@ def _trade_fields(f: _Fields, obj: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _frame_message(text: str, received: datetime | None) -> Whitelist | AnalyzedFrame | NewCandle:
+    parsed = parse_message(text, received)
+    if not isinstance(parsed, Whitelist | AnalyzedFrame | NewCandle):  # pragma: no cover
+        raise ProtocolError(f"unexpected {type(parsed).__name__} for {_short(text)}")
+    return parsed
+
+
 #: Freqtrade's ``DATETIME_PRINT_FORMAT``, used by protection locks.
 _PRINT_FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -385,9 +389,9 @@ _PRINT_FORMAT = "%Y-%m-%d %H:%M:%S"
 def parse_rpc_message(obj: Mapping[str, Any], received: datetime | None = None) -> RpcMessage:
     """Parse one decoded producer message (a JSON object) into an :data:`RpcMessage`.
 
-    ``whitelist`` and ``analyzed_df`` go through :func:`~.messages.parse_message`
-    (``received`` as there). Raises :class:`ProtocolError` naming the type and the field that
-    was wrong.
+    ``whitelist``, ``analyzed_df`` and ``new_candle`` go through
+    :func:`~.messages.parse_message` (``received`` as there). Raises :class:`ProtocolError`
+    naming the type and the field that was wrong.
     """
     if not isinstance(obj, Mapping):
         raise ProtocolError(f"message is not a JSON object but {type(obj).__name__}")
@@ -460,19 +464,12 @@ def parse_rpc_message(obj: Mapping[str, Any], received: datetime | None = None) 
             remaining_ratio=f.float_("remaining_ratio"),
             raw=obj,
         )
-    if kind == "new_candle":
-        data = obj.get("data")
-        if not (
-            isinstance(data, list | tuple)
-            and len(data) == 3
-            and all(isinstance(part, str) and part for part in data)
-        ):
-            raise ProtocolError(
-                f"new_candle: data must be [pair, timeframe, candle_type], got {_short(data)}"
-            )
-        return NewCandle(FrameKey(*data))
-    if kind in ("whitelist", "analyzed_df"):
-        return parse_message(orjson.dumps(dict(obj)).decode(), received)
+    if kind in ("whitelist", "analyzed_df", "new_candle"):
+        try:
+            text = orjson.dumps({"type": kind, "data": obj.get("data")}).decode()
+        except TypeError as exc:  # orjson.JSONEncodeError: e.g. an int beyond 64 bits
+            raise ProtocolError(f"{kind}: data cannot be JSON-encoded: {exc}") from None
+        return _frame_message(text, received)
     return RawRpcMessage(kind, {k: v for k, v in obj.items() if k != "type"})
 
 
@@ -485,5 +482,5 @@ def parse_rpc_text(text: str | bytes, received: datetime | None = None) -> RpcMe
     if not isinstance(obj, dict):
         raise ProtocolError(f"message is not a JSON object but {type(obj).__name__}")
     if obj.get("type") in ("whitelist", "analyzed_df"):
-        return parse_message(text, received)
+        return _frame_message(text if isinstance(text, str) else text.decode(), received)
     return parse_rpc_message(obj, received)

@@ -161,7 +161,9 @@ def _assert_same_shape(
             f"{what}.{key}: ours {our_types[key]}, Freqtrade's {their_types[key]}"
         )
         if "null" not in their_types[key]:
-            assert "null" not in our_types[key], f"{what}.{key} is null in ours, never in Freqtrade's"
+            assert "null" not in our_types[key], (
+                f"{what}.{key} is null in ours, never in Freqtrade's"
+            )
 
 
 @pytest.fixture(scope="module")

@@ -63,7 +63,7 @@ PRICES: dict[str, float] = {
 }
 SPREAD = 0.0005
 
-STRATEGY = '''
+STRATEGY = """
 from pandas import DataFrame
 from freqtrade.strategy import IStrategy
 
@@ -100,7 +100,7 @@ class OracleRpcStrategy(IStrategy):
     def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         dataframe["exit_long"] = 0
         return dataframe
-'''
+"""
 
 
 def _market(pair: str) -> dict[str, Any]:
@@ -137,7 +137,9 @@ def _market(pair: str) -> dict[str, Any]:
 MARKETS = {pair: _market(pair) for pair in PAIRS}
 
 
-def _reload_markets(self: Exchange, force: bool = False, *, load_leverage_tiers: bool = True) -> None:
+def _reload_markets(
+    self: Exchange, force: bool = False, *, load_leverage_tiers: bool = True
+) -> None:
     self._markets = MARKETS
     self._api.set_markets(MARKETS)
     self._last_markets_refresh = dt_ts()
@@ -213,8 +215,13 @@ def _config(workdir: Path) -> dict[str, Any]:
         "user_data_dir": str(workdir),
         "strategy": "OracleRpcStrategy",
         "strategy_path": str(workdir),
-        "exchange": {"name": "binance", "key": "", "secret": "", "pair_whitelist": PAIRS,
-                     "enable_ws": False},
+        "exchange": {
+            "name": "binance",
+            "key": "",
+            "secret": "",
+            "pair_whitelist": PAIRS,
+            "enable_ws": False,
+        },
         "entry_pricing": {"price_side": "same", "use_order_book": False},
         "exit_pricing": {"price_side": "same", "use_order_book": False},
         "pairlists": [{"method": "StaticPairList"}],

@@ -73,6 +73,101 @@ DEFAULT_ROI: dict[str, float] = {"0": 0.03, "120": 0.015, "360": 0.005}
 
 _PRINT_FORMAT = "%Y-%m-%d %H:%M:%S"
 
+#: ``/api/v1/status`` is validated by Freqtrade's ``OpenTradeSchema`` / ``OrderSchema``: these
+#: fields, in this order.
+_STATUS_KEYS: tuple[str, ...] = (
+    "trade_id",
+    "pair",
+    "base_currency",
+    "quote_currency",
+    "is_open",
+    "is_short",
+    "exchange",
+    "amount",
+    "amount_requested",
+    "stake_amount",
+    "max_stake_amount",
+    "strategy",
+    "enter_tag",
+    "timeframe",
+    "fee_open",
+    "fee_open_cost",
+    "fee_open_currency",
+    "fee_close",
+    "fee_close_cost",
+    "fee_close_currency",
+    "open_date",
+    "open_timestamp",
+    "open_fill_date",
+    "open_fill_timestamp",
+    "open_rate",
+    "open_rate_requested",
+    "open_trade_value",
+    "close_date",
+    "close_timestamp",
+    "close_rate",
+    "close_rate_requested",
+    "close_profit",
+    "close_profit_pct",
+    "close_profit_abs",
+    "profit_ratio",
+    "profit_pct",
+    "profit_abs",
+    "profit_fiat",
+    "realized_profit",
+    "realized_profit_ratio",
+    "exit_reason",
+    "exit_order_status",
+    "stop_loss_abs",
+    "stop_loss_ratio",
+    "stop_loss_pct",
+    "stoploss_last_update",
+    "stoploss_last_update_timestamp",
+    "initial_stop_loss_abs",
+    "initial_stop_loss_ratio",
+    "initial_stop_loss_pct",
+    "min_rate",
+    "max_rate",
+    "nr_of_successful_entries",
+    "nr_of_successful_exits",
+    "has_open_orders",
+    "orders",
+    "leverage",
+    "interest_rate",
+    "liquidation_price",
+    "funding_fees",
+    "trading_mode",
+    "amount_precision",
+    "price_precision",
+    "precision_mode",
+    "stoploss_current_dist",
+    "stoploss_current_dist_pct",
+    "stoploss_current_dist_ratio",
+    "stoploss_entry_dist",
+    "stoploss_entry_dist_ratio",
+    "current_rate",
+    "total_profit_abs",
+    "total_profit_fiat",
+    "total_profit_ratio",
+)
+_STATUS_ORDER_KEYS: tuple[str, ...] = (
+    "pair",
+    "order_id",
+    "status",
+    "remaining",
+    "amount",
+    "safe_price",
+    "cost",
+    "filled",
+    "ft_order_side",
+    "order_type",
+    "is_open",
+    "order_timestamp",
+    "order_filled_timestamp",
+    "ft_fee_base",
+    "ft_order_tag",
+)
+
 
 def _ms(value: datetime) -> int:
     return int(value.timestamp() * 1000)
@@ -537,9 +632,7 @@ class DemoBot:
         out = []
         for trade in self._open.values():
             data = self._trade_json(trade)
-            for key in ("contract_size", "precision_mode_price", "trade_duration_s"):
-                data.pop(key)
-            data.pop("trade_duration")
+            data["orders"] = [{k: o[k] for k in _STATUS_ORDER_KEYS} for o in data["orders"]]
             rate = self._last_close.get(trade.pair, trade.open_rate)
             profit_abs, profit_ratio = trade.profit(rate)
             stop_abs, stop_ratio = trade.profit(trade.stop_loss)
@@ -562,7 +655,7 @@ class DemoBot:
                     "stoploss_entry_dist_ratio": round(stop_ratio, 8),
                 }
             )
-            out.append(data)
+            out.append({key: data[key] for key in _STATUS_KEYS})
         return out
 
     def plot_config(self) -> dict[str, Any]:

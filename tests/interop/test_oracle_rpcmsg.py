@@ -200,12 +200,11 @@ def test_demo_bot_rest_bodies_have_freqtrades_shapes(
     # Status needs open trades: a demo bot whose ROI and stoploss never exit.
     status = _open_demo_status()
     their_status = ft_run["status"]
-    assert sorted(status[0]) == sorted(their_status[0])
+    _assert_same_shape("status", status, their_status, ignore=("orders",))
     _assert_same_shape(
-        "status",
-        [{k: s[k] for k in their_status[0]} for s in status],
-        their_status,
-        ignore=("orders",),
+        "status.orders",
+        [o for t in status for o in t["orders"]],
+        [o for t in their_status for o in t["orders"]],
     )
     plot = bot.plot_config()
     assert set(plot) == set(ft_run["plot_config"]) == {"main_plot", "subplots"}

@@ -266,3 +266,23 @@ def test_unknown_topic_raises_naming_it() -> None:
         normalize_topics("entry_fill,fills")
     with pytest.raises(ValueError, match="unknown"):
         normalize_topics([3])  # type: ignore[list-item]
+
+
+def test_text_parsing_agrees_with_object_parsing() -> None:
+    samples = [
+        entry(),
+        exit_(),
+        {"type": "exception", "status": "boom"},
+        {"type": "exception", "data": "Invalid request type: x"},
+        {"type": "strategy_msg", "msg": "hi"},
+        {"type": "new_candle", "data": ["A/B", "5m", "spot"]},
+        {"type": "future_thing", "x": 1},
+    ]
+    for obj in samples:
+        assert parse_rpc_text(orjson.dumps(obj).decode()) == parse_rpc_message(obj), obj
+    # A binary frame of an unknown type is kept too; a known type in a binary frame is not.
+    assert parse_rpc_text(b'{"type":"future_thing"}') == rpc.RawRpcMessage("future_thing", {})
+    with pytest.raises(wm.ProtocolError, match="binary frame"):
+        parse_rpc_text(orjson.dumps(entry()))
+    with pytest.raises(wm.ProtocolError, match="unknown message type"):
+        parse_rpc_text('{"type": 3}')

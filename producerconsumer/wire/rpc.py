@@ -26,6 +26,7 @@ from .messages import (
     SUBSCRIBE_TOPICS,
     AnalyzedFrame,
     NewCandle,
+    OtherMessage,
     ProducerException,
     ProtocolError,
     Whitelist,
@@ -474,13 +475,32 @@ def parse_rpc_message(obj: Mapping[str, Any], received: datetime | None = None) 
 
 
 def parse_rpc_text(text: str | bytes, received: datetime | None = None) -> RpcMessage:
-    """:func:`parse_rpc_message` of one websocket text frame."""
+    """:func:`parse_rpc_message` of one websocket text frame, as a connection receives it.
+
+    The JSON is parsed once, by :func:`~.messages.parse_message`, for every type it knows
+    (an ``analyzed_df`` frame is big); only a type it does not know and the bot's own
+    ``exception`` notices (``status`` instead of ``data``) are parsed again.
+    """
+    try:
+        message = parse_message(text, received)
+    except ProtocolError:
+        obj = _loads(text)
+        kind = obj.get("type")
+        if isinstance(kind, str) and kind and kind not in RPC_MESSAGE_TYPES:
+            return RawRpcMessage(kind, {k: v for k, v in obj.items() if k != "type"})
+        raise
+    if isinstance(message, OtherMessage):
+        return parse_rpc_message({"type": message.type, **message.fields}, received)
+    if isinstance(message, ProducerException):
+        return parse_rpc_message(_loads(text), received)
+    return message
+
+
+def _loads(text: str | bytes) -> dict[str, Any]:
     try:
         obj = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
         raise ProtocolError(f"message is not JSON: {exc}") from None
     if not isinstance(obj, dict):
         raise ProtocolError(f"message is not a JSON object but {type(obj).__name__}")
-    if obj.get("type") in ("whitelist", "analyzed_df"):
-        return _frame_message(text if isinstance(text, str) else text.decode(), received)
-    return parse_rpc_message(obj, received)
+    return obj

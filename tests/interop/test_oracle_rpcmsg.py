@@ -104,7 +104,7 @@ def test_naive_dates_of_cancel_messages_are_utc(ft_run: dict[str, Any]) -> None:
     cancels = _by_type(ft_run["messages"])["entry_cancel"]
     assert cancels and all("+" not in c["open_date"] for c in cancels)
     for cancel in cancels:
-        parsed = parse_rpc_text(orjson.dumps(cancel))
+        parsed = parse_rpc_text(orjson.dumps(cancel).decode())
         assert parsed.open_date.utcoffset() is not None  # type: ignore[union-attr]
 
 

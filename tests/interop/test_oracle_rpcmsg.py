@@ -33,7 +33,8 @@ from producerconsumer.wire.rpc import encode_rpc_message, parse_rpc_text
 
 from .conftest import ORACLE_DIR
 
-pytestmark = pytest.mark.oracle
+# One Freqtrade bot run (about 10 s) serves the whole module.
+pytestmark = [pytest.mark.oracle, pytest.mark.slow]
 
 RUN_TIMEOUT = 180.0
 

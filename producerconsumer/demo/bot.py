@@ -42,7 +42,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -72,6 +72,7 @@ PLOT_CONFIG: dict[str, Any] = {
 DEFAULT_ROI: dict[str, float] = {"0": 0.03, "120": 0.015, "360": 0.005}
 
 _PRINT_FORMAT = "%Y-%m-%d %H:%M:%S"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 #: ``/api/v1/status`` is validated by Freqtrade's ``OpenTradeSchema`` / ``OrderSchema``: these
 #: fields, in this order.
@@ -169,6 +170,10 @@ _STATUS_ORDER_KEYS: tuple[str, ...] = (
 )
 
 
+def _datetime(ns: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=ns // 1000)
+
+
 def _ms(value: datetime) -> int:
     return int(value.timestamp() * 1000)
 
@@ -193,6 +198,7 @@ class _Trade:
     pair: str
     enter_tag: str | None
     open_date: datetime
+    open_ns: int
     open_rate: float
     amount: float
     amount_requested: float
@@ -264,7 +270,7 @@ class DemoBot:
         self._open: dict[str, _Trade] = {}
         self._pending_entry: dict[str, str | None] = {}
         self._pending_exit: set[str] = set()
-        self._seen: dict[str, pd.Timestamp] = {}
+        self._seen: dict[str, int] = {}  # newest candle date seen, ns
         self._last_close: dict[str, float] = {}
         self._next_id = 1
 
@@ -279,65 +285,68 @@ class DemoBot:
     def run(self, frames: Mapping[str, pd.DataFrame]) -> list[dict[str, Any]]:
         """Trade on every candle of ``frames`` (pair -> analyzed frame) not seen before, in date
         order (pairs in ``frames`` order within a date); the messages sent, in order."""
-        steps: list[tuple[pd.Timestamp, int, str, Any]] = []
-        for order, (pair, frame) in enumerate(frames.items()):
+        pairs: list[str] = []
+        candles: list[list[tuple[Any, ...]]] = []
+        stamps: list[np.ndarray] = []
+        for pair, frame in frames.items():
             if frame.empty:
                 continue
-            dates = pd.to_datetime(frame["date"], utc=True)
+            ns = pd.DatetimeIndex(pd.to_datetime(frame["date"], utc=True)).as_unit("ns").asi8
             seen = self._seen.get(pair)
-            mask = np.ones(len(frame), dtype=bool) if seen is None else (dates > seen).to_numpy()
+            mask = np.ones(len(ns), dtype=bool) if seen is None else ns > seen
             if not mask.any():
                 continue
             new = frame.loc[mask]
-            columns = {
-                name: new[name].to_numpy() if name in new else np.full(len(new), np.nan)
+            columns = [
+                new[name].to_numpy(dtype=float).tolist() if name in new else [math.nan] * len(new)
                 for name in ("open", "high", "low", "close", "enter_long", "exit_long")
-            }
-            tags = new["enter_tag"].to_numpy() if "enter_tag" in new else [None] * len(new)
-            for i, date in enumerate(dates[mask]):
-                candle = (
-                    float(columns["open"][i]),
-                    float(columns["high"][i]),
-                    float(columns["low"][i]),
-                    float(columns["close"][i]),
-                    columns["enter_long"][i] == 1,
-                    columns["exit_long"][i] == 1,
-                    tags[i],
-                )
-                steps.append((date, order, pair, candle))
-            self._seen[pair] = dates[mask].iloc[-1]
-        steps.sort(key=lambda step: (step[0], step[1]))
+            ]
+            tags = new["enter_tag"].tolist() if "enter_tag" in new else [None] * len(new)
+            pairs.append(pair)
+            candles.append(list(zip(*columns, tags, strict=True)))
+            stamps.append(ns[mask])
+            self._seen[pair] = int(ns[mask].max())
+        if not pairs:
+            return []
+        # Date order, then pair order within a date (lexsort: last key sorts first).
+        all_ns = np.concatenate(stamps)
+        which = np.concatenate([np.full(len(s), i) for i, s in enumerate(stamps)])
+        row = np.concatenate([np.arange(len(s)) for s in stamps])
+        order = np.lexsort((which, all_ns))
         messages: list[dict[str, Any]] = []
-        for date, _, pair, candle in steps:
-            messages.extend(self._candle(pair, date.to_pydatetime(), candle))
+        for ns_value, i, j in zip(
+            all_ns[order].tolist(), which[order].tolist(), row[order].tolist(), strict=True
+        ):
+            messages.extend(self._candle(pairs[i], ns_value, candles[i][j]))
         return messages
 
     def on_candle(self, pair: str, frame: pd.DataFrame) -> list[dict[str, Any]]:
         """:meth:`run` for one pair's frame (its new candles)."""
         return self.run({pair: frame})
 
-    def _candle(self, pair: str, date: datetime, candle: tuple[Any, ...]) -> list[dict[str, Any]]:
-        open_, high, low, close, enter, exit_, tag = candle
+    def _candle(self, pair: str, ns: int, candle: tuple[Any, ...]) -> list[dict[str, Any]]:
+        open_, high, low, close, enter_long, exit_long, tag = candle
+        enter, exit_ = enter_long == 1, exit_long == 1
         out: list[dict[str, Any]] = []
         if pair in self._pending_entry:
             tag_value = self._pending_entry.pop(pair)
             if pair not in self._open and len(self._open) < self.max_open_trades:
-                out.extend(self._enter(pair, date, open_, tag_value))
+                out.extend(self._enter(pair, ns, open_, tag_value))
         trade = self._open.get(pair)
         if trade is not None:
             trade.min_rate = min(trade.min_rate, low)
             trade.max_rate = max(trade.max_rate, high)
             stop = trade.stop_loss
-            roi = self._roi(trade, date)
+            roi = self._roi(trade, ns)
             if pair in self._pending_exit:
-                out.extend(self._exit(trade, date, open_, "exit_signal"))
+                out.extend(self._exit(trade, ns, open_, "exit_signal"))
             elif low <= stop:
-                out.extend(self._exit(trade, date, min(open_, stop), "stop_loss"))
+                out.extend(self._exit(trade, ns, min(open_, stop), "stop_loss"))
             elif roi is not None:
                 # The rate at which the trade earns ``roi`` net of both fees.
                 target = trade.open_rate * (1 + self.fee) * (1 + roi) / (1 - self.fee)
                 if high >= target:
-                    out.extend(self._exit(trade, date, max(open_, target), "roi"))
+                    out.extend(self._exit(trade, ns, max(open_, target), "roi"))
         self._pending_exit.discard(pair)
         if pair in self._open and exit_:
             self._pending_exit.add(pair)
@@ -346,16 +355,15 @@ class DemoBot:
         self._last_close[pair] = close
         return out
 
-    def _roi(self, trade: _Trade, date: datetime) -> float | None:
-        minutes = (date - trade.open_date).total_seconds() / 60
+    def _roi(self, trade: _Trade, ns: int) -> float | None:
+        minutes = (ns - trade.open_ns) / 60e9
         reached = [k for k in self.minimal_roi if k <= minutes]
         return self.minimal_roi[max(reached)] if reached else None
 
     # --- orders
 
-    def _enter(
-        self, pair: str, date: datetime, rate: float, tag: str | None
-    ) -> list[dict[str, Any]]:
+    def _enter(self, pair: str, ns: int, rate: float, tag: str | None) -> list[dict[str, Any]]:
+        date = _datetime(ns)
         amount = math.floor(self.stake_amount / rate / self.amount_step) * self.amount_step
         amount = round(amount, 12)
         if amount <= 0:
@@ -365,6 +373,7 @@ class DemoBot:
             pair=pair,
             enter_tag=tag,
             open_date=date,
+            open_ns=ns,
             open_rate=rate,
             amount=amount,
             amount_requested=self.stake_amount / rate,
@@ -385,9 +394,8 @@ class DemoBot:
         filled = self._entry_message(trade, "entry_fill", trade.stake_amount, rate)
         return [placed, filled]
 
-    def _exit(
-        self, trade: _Trade, date: datetime, rate: float, reason: str
-    ) -> list[dict[str, Any]]:
+    def _exit(self, trade: _Trade, ns: int, rate: float, reason: str) -> list[dict[str, Any]]:
+        date = _datetime(ns)
         trade.exit_reason = reason
         trade.orders.append(
             _Order(

@@ -221,6 +221,49 @@ class ProducerTrades:
         return _frame(self.rows())
 
     @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> ProducerTrades:
+        """Back from :meth:`frame` (e.g. a snapshot's trades table); later messages apply on
+        top (a restored trade counts as filled). :class:`ProtocolError` if a column is missing."""
+        missing = [c for c in TRADE_COLUMNS if c not in frame.columns]
+        if missing:
+            raise ProtocolError(f"trades table lacks column(s) {missing}")
+
+        def value(v: Any) -> Any:
+            return (
+                None if v is None or v is pd.NaT or (isinstance(v, float) and math.isnan(v)) else v
+            )
+
+        def date(v: Any) -> datetime | None:
+            v = value(v)
+            return None if v is None else pd.Timestamp(v).tz_convert(UTC).to_pydatetime()
+
+        rows = []
+        for trade_id, rec in zip(frame.index, frame.to_dict("records"), strict=True):
+            open_date = date(rec["open_date"])
+            if open_date is None:
+                raise ProtocolError(f"trade {trade_id}: open_date is missing")
+            rows.append(
+                TradeRow(
+                    trade_id=int(trade_id),
+                    pair=str(rec["pair"]),
+                    is_short=bool(rec["is_short"]),
+                    enter_tag=value(rec["enter_tag"]),
+                    open_date=open_date,
+                    open_rate=float(rec["open_rate"]),
+                    amount=float(rec["amount"]),
+                    stake_amount=value(rec["stake_amount"]),
+                    close_date=date(rec["close_date"]),
+                    close_rate=value(rec["close_rate"]),
+                    exit_reason=value(rec["exit_reason"]),
+                    profit_ratio=value(rec["profit_ratio"]),
+                    profit_abs=float(rec["profit_abs"]),
+                    is_open=bool(rec["is_open"]),
+                    filled=True,
+                )
+            )
+        return cls(rows)
+
+    @classmethod
     def load_rest(cls, payload: Mapping[str, Any] | Iterable[Mapping[str, Any]]) -> ProducerTrades:
         """From ``/api/v1/trades`` JSON (``{"trades": [...], ...}``) or a list of trade
         objects (``/api/v1/status``). :class:`ProtocolError` names a malformed trade."""

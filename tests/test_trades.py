@@ -243,3 +243,23 @@ def test_reading_while_applying_sees_whole_messages() -> None:
         # Every snapshot is a prefix of the history: closed trades, then at most one open.
         assert frame["is_open"].sum() <= 1
         assert list(frame.index) == list(range(1, len(frame) + 1))
+
+
+def test_frame_round_trips_through_from_frame() -> None:
+    trades = ProducerTrades()
+    trades.extend(
+        msg(m)
+        for m in (
+            entry("entry_fill"),
+            exit_(),
+            entry("entry_fill", trade_id=8, enter_tag=None, pair="ADA/USDT"),
+        )
+    )
+    frame = trades.frame()
+    again = ProducerTrades.from_frame(frame)
+    pd.testing.assert_frame_equal(again.frame(), frame, check_exact=True)
+    # Later messages apply on top: the open trade closes.
+    again.apply(msg(exit_(trade_id=8, pair="ADA/USDT", enter_tag=None)))
+    assert not again.frame().loc[8, "is_open"]
+    with pytest.raises(ProtocolError, match="lacks column"):
+        ProducerTrades.from_frame(frame.drop(columns="pair"))

@@ -219,3 +219,38 @@ def _open_demo_status() -> list[dict[str, Any]]:
     status = bot.status_json()
     assert status, "the demo bot should hold an open trade with an unreachable ROI"
     return status
+
+
+def test_freqtrades_own_code_accepts_the_demo_bots_output(
+    oracle_python: Path, tmp_path: Path, demo_run: tuple[DemoBot, list[str]]
+) -> None:
+    """Freqtrade's Telegram formatter composes every demo message; its API schemas validate
+    the demo's /trades, /status and /plot_config bodies, and /status comes back unchanged."""
+    bot, texts = demo_run
+    status = _open_demo_status()
+    source, out = tmp_path / "in.json", tmp_path / "out.json"
+    source.write_bytes(
+        orjson.dumps(
+            {
+                "messages": texts,
+                "trades": bot.trades_json(),
+                "status": status,
+                "plot_config": bot.plot_config(),
+            }
+        )
+    )
+    result = subprocess.run(
+        [str(oracle_python), str(ORACLE_DIR / "ft_rpcmsg.py"), "--validate", str(source), str(out)],
+        cwd=ORACLE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    checked = orjson.loads(out.read_bytes())
+    assert checked["errors"] == []
+    assert all(checked["composed"]) and len(checked["composed"]) == len(texts)
+    exits = [c for c in checked["composed"] if "Exited" in c]
+    assert exits and all("*Exit Reason:*" in c and "*Duration:*" in c for c in exits)
+    assert checked["status"] == orjson.loads(orjson.dumps(status))

@@ -25,6 +25,15 @@ What is real and what is fake:
 
 OUT receives ``{"version", "messages": [text...], "trades": /api/v1/trades JSON,
 "status": /api/v1/status JSON, "plot_config": /api/v1/plot_config JSON}``.
+
+``ft_rpcmsg.py --validate IN OUT`` checks another producer's output (our demo bot's) with
+Freqtrade's own consumers of these shapes: each message, decoded as JSON with its dates
+restored, goes through ``Telegram.compose_message`` (the Telegram handler's formatter; the
+instance is not started, so nothing is sent); ``trades`` is validated by ``TradeResponse``
+(the model ``/api/v1/trades`` documents), ``status`` by ``list[OpenTradeSchema]`` (and dumped
+back, as the API serves it), ``plot_config`` by ``PlotConfig``. IN is ``{"messages",
+"trades", "status", "plot_config"}``; OUT receives ``{"composed": [text | null], "errors":
+[str], "status": dumped status}``.
 """
 
 from __future__ import annotations
@@ -317,9 +326,58 @@ def run(bot: FreqtradeBot) -> None:
     bot.rpc.send_msg({"type": RPCMessageType.WARNING, "status": "a warning"})
 
 
+def validate(data: dict[str, Any]) -> dict[str, Any]:
+    from datetime import datetime
+    from types import SimpleNamespace
+
+    from freqtrade.rpc.api_server.api_schemas import TradeResponse
+    from freqtrade.rpc.telegram import Telegram
+
+    telegram = Telegram.__new__(Telegram)
+    telegram._config = {
+        "dry_run": True,
+        "timeframe": "5m",
+        "stake_currency": "USDT",
+        "telegram": {"notification_settings": {}},
+    }
+    telegram._rpc = SimpleNamespace(_fiat_converter=None)  # type: ignore[assignment]
+    composed: list[str | None] = []
+    errors: list[str] = []
+    for text in data["messages"]:
+        msg = json.loads(text)
+        msg["type"] = RPCMessageType(msg["type"])
+        for key in ("open_date", "close_date"):
+            if isinstance(msg.get(key), str):
+                msg[key] = datetime.fromisoformat(msg[key])
+        try:
+            composed.append(telegram.compose_message(msg))
+        except Exception as exc:
+            composed.append(None)
+            errors.append(f"{msg['type']}: {type(exc).__name__}: {exc}")
+    status: Any = None
+    for name, check in (
+        ("trades", lambda: TradeResponse.model_validate(data["trades"])),
+        ("plot_config", lambda: PlotConfig.model_validate(data["plot_config"])),
+    ):
+        try:
+            check()
+        except Exception as exc:
+            errors.append(f"{name}: {exc}")
+    try:
+        model = TypeAdapter(list[OpenTradeSchema])
+        status = _served(model.dump_python(model.validate_python(data["status"]), mode="json"))
+    except Exception as exc:
+        errors.append(f"status: {exc}")
+    return {"composed": composed, "errors": errors, "status": status}
+
+
 def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--validate":
+        result = validate(json.loads(Path(sys.argv[2]).read_text()))
+        Path(sys.argv[3]).write_text(json.dumps(result, indent=1))
+        return
     if len(sys.argv) != 2:
-        sys.exit(f"usage: {sys.argv[0]} OUT")
+        sys.exit(f"usage: {sys.argv[0]} OUT | --validate IN OUT")
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)

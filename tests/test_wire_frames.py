@@ -364,6 +364,7 @@ def generated_frames(draw: st.DrawFn) -> pd.DataFrame:
     return frame
 
 
+@pytest.mark.slow
 @given(generated_frames())
 @settings(
     max_examples=1500,
@@ -408,6 +409,7 @@ def value_frames(draw: st.DrawFn) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
+@pytest.mark.slow
 @given(value_frames())
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_value_level_frames_match_reference(frame: pd.DataFrame) -> None:

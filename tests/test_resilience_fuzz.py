@@ -189,6 +189,7 @@ def scripted():
     pc._loop.run_sync(producer.__aexit__(None, None, None), 10)
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_malformed_messages_are_counted_logged_and_harmless(scripted):
     collect = Collect()

@@ -27,7 +27,8 @@ from typing import Any
 import orjson
 
 from ._types import BacktestResultLike
-from .metrics import compute_metrics, decimals_per_coin, settings_metrics
+from .metrics import decimals_per_coin, settings_metrics
+from .report import full_metrics
 
 __all__ = ["LAST_RESULT_FILE", "freqtrade_stats", "to_freqtrade"]
 
@@ -70,22 +71,7 @@ def freqtrade_stats(result: BacktestResultLike, *, run_time: datetime | None = N
     "strategy_comparison": [...], "metadata": {name: {...}}}``), from ``result``."""
     settings = result.settings
     stake_currency = str(settings["stake_currency"])
-    metrics: dict[str, Any] = dict(result.metrics)
-    if "results_per_pair" not in metrics:
-        pairs = list(result.frames) if result.frames else None
-        metrics = {
-            **compute_metrics(
-                result.trades,
-                starting_balance=float(settings["dry_run_wallet"]),
-                stake_currency=stake_currency,
-                start=result.start,
-                end=result.end,
-                market_change=float(metrics.get("market_change", 0.0)),
-                max_open_trades=settings.get("max_open_trades", -1),
-                pairs=pairs,
-            ),
-            **metrics,
-        }
+    metrics = full_metrics(result)
     run_time = run_time or datetime.now(UTC)
     name = result.strategy_name
     stats: dict[str, Any] = {

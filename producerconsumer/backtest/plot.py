@@ -92,15 +92,11 @@ def _equity(ax: Axes, result: BacktestResultLike, currency: str) -> None:
     """The balance after each closed trade (all pairs) and its drawdown from the running high."""
     balance = float(result.settings.get("dry_run_wallet", 0.0))
     trades = result.trades.sort_values("close_date", kind="stable")
-    start, end = pd.Timestamp(result.start), pd.Timestamp(result.end)
-    dates = pd.concat(
-        [pd.Series([start]), pd.to_datetime(trades["close_date"], utc=True), pd.Series([end])],
-        ignore_index=True,
-    )
+    closed = pd.Series(pd.to_datetime(trades["close_date"], utc=True))
+    x = np.concatenate([_x(pd.Series([result.start])), _x(closed), _x(pd.Series([result.end]))])
     profits = trades["profit_abs"].to_numpy(dtype=float)
     equity = balance + np.concatenate([[0.0], np.cumsum(profits), [profits.sum()]])
     drawdown = equity - np.maximum.accumulate(equity)
-    x = _x(dates)
     ax.step(x, equity, where="post", color="0.15", lw=1.2, label=f"equity ({currency})")
     ax.axhline(balance, color="0.6", lw=0.7, ls="--")
     ax.set_ylabel(currency)

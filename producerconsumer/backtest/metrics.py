@@ -19,13 +19,14 @@ quirks, because "the same numbers as Freqtrade" is the point:
   in the holding-time and streak statistics (a draw ends a winning streak);
 * tag tables group with pandas' defaults: trades without a tag are left out of them.
 
-Not computed: ``wallet_stats`` (Freqtrade's wallet-snapshot statistics need the balance at
-every candle, which a trades frame does not hold), ``locks`` (no protections), and the run's
-wall-clock times (``backtest_run_start_ts`` / ``_end_ts``), which the caller knows.
+``wallet_stats`` (statistics of the balance at every candle) needs the candles too: pass
+``wallet=wallet_history(trades, frames, ...)``. Not computed: ``locks`` (no protections) and
+the run's wall-clock times (``backtest_run_start_ts`` / ``_end_ts``), which the caller knows.
 """
 
 from __future__ import annotations
 
+import decimal
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from ..timeframes import timeframe_to_timedelta
 
 __all__ = [
     "DATETIME_PRINT_FORMAT",
@@ -44,6 +47,8 @@ __all__ = [
     "periodic_breakdown",
     "settings_metrics",
     "student_t_two_sided_p",
+    "wallet_history",
+    "wallet_stats",
 ]
 
 DATETIME_PRINT_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -568,6 +573,7 @@ def compute_metrics(
     pairs: Sequence[str] | None = None,
     final_balance: float | None = None,
     rejected_signals: int = 0,
+    wallet: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Freqtrade's strategy statistics of a backtest (the ``strategy`` entry of its result file),
     from ``trades``, a frame with the columns of Freqtrade's backtest results.
@@ -577,6 +583,7 @@ def compute_metrics(
     order (default: the traded pairs, in order of first trade); pairs without trades get their
     row. ``final_balance``: the wallet at the end (default: ``starting_balance`` plus the summed
     ``profit_abs``). ``rejected_signals``: entry signals refused for lack of a trade slot.
+    ``wallet``: the :func:`wallet_history`, for ``wallet_stats`` (left out without it).
 
     Values have Freqtrade's types: numbers, ``"%Y-%m-%d %H:%M:%S"`` date strings with ``*_ts``
     epoch milliseconds, :class:`~datetime.timedelta` for ``holding_avg`` and
@@ -662,6 +669,8 @@ def compute_metrics(
         **_trading_stats(trades),
         **_drawdown_stats(trades, balance),
     }
+    if wallet is not None:
+        metrics["wallet_stats"] = wallet_stats(wallet)
     return metrics
 
 
@@ -727,4 +736,163 @@ def settings_metrics(settings: Mapping[str, Any], *, strategy_name: str) -> dict
         "ignore_roi_if_entry_signal": setting("ignore_roi_if_entry_signal"),
         "trading_mode": setting("trading_mode"),
         "margin_mode": setting("margin_mode"),
+    }
+
+
+def _decimal_product(a: float, b: float) -> float:
+    """``a * b`` computed exactly on the numbers' shortest decimal forms, then rounded once."""
+    with decimal.localcontext() as context:
+        context.prec = 100
+        return float(decimal.Decimal(repr(float(a))) * decimal.Decimal(repr(float(b))))
+
+
+def wallet_history(
+    trades: pd.DataFrame,
+    frames: Mapping[str, pd.DataFrame],
+    *,
+    starting_balance: float,
+    stake_currency: str,
+    start: datetime,
+    end: datetime,
+    timeframe: str,
+    pairs: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """The wallet as Freqtrade's backtesting records it (its ``wallet_summary``): at each candle
+    after ``start`` up to ``end``, a row for the stake currency (start balance plus the profit of
+    the trades closed before the candle, minus the stake of the open ones) and a row per open
+    trade's base currency (the trade's amount at the candle's open rate). Columns ``date``,
+    ``currency``, ``rate``, ``balance``.
+
+    ``trades`` in the order they closed (the results frame's order), ``pairs`` in the
+    backtest's pair order (default: ``frames``' order), ``frames`` the analyzed candles."""
+    step = timeframe_to_timedelta(timeframe)
+    order = {pair: index for index, pair in enumerate(pairs if pairs is not None else frames)}
+    opens = {
+        pair: dict(
+            zip(
+                pd.to_datetime(frame["date"], utc=True).tolist(),
+                frame["open"].tolist(),
+                strict=True,
+            )
+        )
+        for pair, frame in frames.items()
+    }
+    records = []
+    for position, row in enumerate(trades.itertuples(index=False)):
+        amount, stake = row.amount, float(row.stake_amount)
+        orders = row.orders if isinstance(row.orders, list) else []
+        entries = [entry for entry in orders if entry.get("ft_is_entry")]
+        if len(entries) == 1:
+            # The columns are rounded to 8 digits; the wallet holds the entry order's amount
+            # and, as stake, its exact decimal price x amount.
+            amount = entries[0]["amount"]
+            if entries[0].get("safe_price") is not None:
+                stake = _decimal_product(entries[0]["safe_price"], amount)
+        records.append(
+            (
+                pd.Timestamp(row.open_date),
+                order.get(row.pair, len(order)),
+                position,
+                row.pair,
+                pd.Timestamp(row.close_date),
+                stake,
+                amount,
+                row.profit_abs,
+            )
+        )
+    opened_order = sorted(records, key=lambda record: (record[0], record[1], record[2]))
+    closes = [record[4] for record in records]
+    captures: list[tuple[Any, str, float, float]] = []
+    closed_profit: float = 0
+    closed_count = 0
+    moment = pd.Timestamp(start) + step
+    last = pd.Timestamp(end)
+    while moment <= last:
+        while closed_count < len(records) and closes[closed_count] < moment:
+            closed_profit += records[closed_count][7]
+            closed_count += 1
+        open_now = [r for r in opened_order if r[0] < moment <= r[4]]
+        in_trades: float = 0
+        for record in open_now:
+            in_trades += record[5]
+        stake_total = starting_balance + closed_profit - in_trades + 0.0
+        when = moment.to_pydatetime()
+        if stake_total:
+            captures.append((when, stake_currency, 1, stake_total))
+        for record in open_now:
+            rate = opens.get(record[3], {}).get(moment)
+            if rate is not None and record[6]:
+                captures.append((when, record[3].split("/")[0], rate, record[6]))
+        moment += step
+    return pd.DataFrame(captures, columns=["date", "currency", "rate", "balance"])
+
+
+def _daily_balance_returns(wallet: pd.DataFrame) -> pd.Series:
+    daily = wallet.set_index("date")["total_quote"].resample("1D").last().dropna()
+    if len(daily) < 2:
+        return pd.Series(dtype=float)
+    return daily.reset_index()["total_quote"].pct_change().dropna()
+
+
+def _balance_drawdown(wallet: pd.DataFrame, relative: bool = False) -> Drawdown | None:
+    if len(wallet) < 2:
+        return None
+    changes = wallet.assign(total_balance=wallet["total_quote"].diff().fillna(0.0))
+    return max_drawdown(
+        changes,
+        starting_balance=float(wallet["total_quote"].iloc[0]),
+        relative=relative,
+        date_col="date",
+        value_col="total_balance",
+    )
+
+
+def wallet_stats(wallet: pd.DataFrame) -> dict[str, Any]:
+    """Freqtrade's ``wallet_stats`` of a :func:`wallet_history`: balances, sharpe / sortino /
+    calmar of the daily balance, and the drawdown of the balance; ``{}`` for no history."""
+    if wallet is None or wallet.empty:
+        return {}
+    valued = wallet.assign(total_quote=wallet["rate"] * wallet["balance"])
+    balance = valued.groupby("date")["total_quote"].sum().reset_index()
+    balance = balance.dropna(subset=["date", "total_quote"]).sort_values("date")
+    total = balance["total_quote"]
+    low_at, high_at = total.idxmin(), total.idxmax()
+    low_date, high_date = balance.loc[low_at, "date"], balance.loc[high_at, "date"]
+    returns = _daily_balance_returns(balance)
+    if len(returns):
+        sharpe = _annualised(returns.mean(), returns.std(ddof=0))
+        sortino = _annualised(returns.mean(), returns[returns < 0].std(ddof=0))
+    else:
+        sharpe = sortino = 0.0
+    calmar = 0.0
+    drawdown = _balance_drawdown(balance)
+    if drawdown is not None:
+        first, last = float(total.iloc[0]), float(total.iloc[-1])
+        days = max(1, (balance["date"].iloc[-1] - balance["date"].iloc[0]).days)
+        calmar = _annualised((last - first) / first / days * 100, drawdown.relative)
+    underwater = _balance_drawdown(balance, relative=True)
+    duration = drawdown.low_date - drawdown.high_date if drawdown else timedelta()
+    return {
+        "start_balance": total.iloc[0],
+        "end_balance": total.iloc[-1],
+        "high_balance": total.loc[high_at],
+        "low_balance": total.loc[low_at],
+        "sharpe": sharpe,
+        "sortino": sortino,
+        "calmar": calmar,
+        "low_date": low_date.strftime(DATETIME_PRINT_FORMAT),
+        "low_ts": int(low_date.timestamp() * 1000),
+        "high_date": high_date.strftime(DATETIME_PRINT_FORMAT),
+        "high_ts": int(high_date.timestamp() * 1000),
+        "max_drawdown_account": drawdown.relative if drawdown else 0.0,
+        "max_relative_drawdown": underwater.relative if underwater else 0.0,
+        "max_drawdown_abs": drawdown.abs if drawdown else 0.0,
+        "drawdown_start": drawdown.high_date.strftime(DATETIME_PRINT_FORMAT) if drawdown else None,
+        "drawdown_start_ts": int(drawdown.high_date.timestamp() * 1000) if drawdown else None,
+        "drawdown_end": drawdown.low_date.strftime(DATETIME_PRINT_FORMAT) if drawdown else None,
+        "drawdown_end_ts": int(drawdown.low_date.timestamp() * 1000) if drawdown else None,
+        "drawdown_duration": duration,
+        "drawdown_duration_s": duration.total_seconds(),
+        "max_drawdown_low": drawdown.low_value if drawdown else 0.0,
+        "max_drawdown_high": drawdown.high_value if drawdown else 0.0,
     }

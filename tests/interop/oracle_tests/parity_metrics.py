@@ -152,7 +152,8 @@ def make_case(seed: int) -> dict[str, Any]:
     traded = pairs[: int(rng.integers(1, pair_count + 1))]
     start = datetime(2020, 1, 1, tzinfo=UTC) + timedelta(days=int(rng.integers(0, 2000)))
     start = start.replace(minute=0)
-    span = int(rng.choice([1, 3, 20, 300, 3000]))  # candles in which trades open
+    # Candles in which trades open: up to ~2 months (each day costs a breakdown row).
+    span = min(int(rng.choice([1, 3, 20, 300, 3000])), 60 * 1440 // minutes)
     longest = int(rng.choice([1, 2, 10, 100]))  # few -> many trades close on one candle
     end = start + timedelta(minutes=minutes) * int(span + longest + rng.integers(0, 50))
     count = int(rng.choice([0, 1, 2, 3, 5, 8, 20, 60, 200]))
@@ -345,3 +346,204 @@ def test_market_change_matches_freqtrade(seed: int) -> None:
     theirs = calculate_market_change(frames, "close", min_date=min_date)
     ours = market_change(frames, min_date=min_date)
     assert_same(ours, theirs, f"seed {seed}: market_change")
+
+
+# --- whole backtests by Freqtrade's Backtesting (offline: markets made here, fee in the config)
+
+STRATEGY_SOURCE = '''
+from freqtrade.strategy import IStrategy
+
+
+class Precomputed(IStrategy):
+    """The test's frames carry their signals already."""
+
+    timeframe = "5m"
+    minimal_roi = {"0": 10}
+    stoploss = -0.99
+    startup_candle_count = 0
+
+    def populate_indicators(self, dataframe, metadata):
+        return dataframe
+
+    def populate_entry_trend(self, dataframe, metadata):
+        return dataframe
+
+    def populate_exit_trend(self, dataframe, metadata):
+        return dataframe
+'''
+BACKTESTS = max(CASES // 5, 20)
+
+
+def _spot_market(pair: str) -> dict[str, Any]:
+    base, quote = pair.split("/")
+    limits = {"min": None, "max": None}
+    return {
+        "id": base + quote,
+        "symbol": pair,
+        "base": base,
+        "quote": quote,
+        "active": True,
+        "spot": True,
+        "type": "spot",
+        "swap": False,
+        "future": False,
+        "option": False,
+        "margin": False,
+        "contract": False,
+        "linear": None,
+        "inverse": None,
+        "contractSize": None,
+        "precision": {"amount": None, "price": None},
+        "limits": {"amount": limits, "cost": limits, "price": limits, "leverage": limits},
+        "info": {},
+    }
+
+
+@pytest.fixture(scope="module")
+def strategy_dir(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    directory = tmp_path_factory.mktemp("strategy")
+    (directory / "precomputed.py").write_text(STRATEGY_SOURCE)
+    (directory / "user_data" / "data").mkdir(parents=True)
+    return directory
+
+
+def backtest_case(seed: int, directory: Any) -> dict[str, Any]:
+    from freqtrade.enums import RunMode
+
+    rng = np.random.default_rng([seed, 11])
+    timeframe = str(rng.choice(["5m", "1h"]))
+    pairs = PAIRS[: int(rng.integers(1, 6))]
+    rows = int(rng.choice([30, 200, 800]))
+    start = pd.Timestamp("2025-03-01", tz="UTC") + pd.Timedelta(days=int(rng.integers(0, 300)))
+    frames = {}
+    for pair in pairs:
+        close = 100 * np.exp(np.cumsum(rng.normal(0, float(rng.choice([0.003, 0.02])), rows)))
+        open_ = np.concatenate([[100.0], close[:-1]])
+        wick = np.abs(rng.normal(0, 0.004, rows))
+        frames[pair] = pd.DataFrame(
+            {
+                "date": pd.date_range(start, periods=rows, freq=pd.Timedelta(timeframe)),
+                "open": open_,
+                "high": np.maximum(open_, close) * (1 + wick),
+                "low": np.minimum(open_, close) * (1 - wick),
+                "close": close,
+                "volume": rng.uniform(1, 100, rows),
+                "enter_long": (rng.random(rows) < float(rng.choice([0.03, 0.2]))).astype(int),
+                "exit_long": (rng.random(rows) < 0.05).astype(int),
+                "enter_tag": rng.choice(["", "a", "b"], rows) if rng.random() < 0.5 else "",
+            }
+        )
+    roi = {"0": float(rng.choice([0.01, 0.03, 0.1, 10]))}
+    if rng.random() < 0.5:
+        roi[str(int(rng.integers(10, 200)))] = float(rng.choice([0.0, 0.005]))
+    stake = "unlimited" if rng.random() < 0.4 else float(rng.choice([20, 100, 333.3]))
+    config = {
+        "runmode": RunMode.BACKTEST,
+        "dry_run": True,
+        "strategy": "Precomputed",
+        "strategy_path": str(directory),
+        "user_data_dir": directory / "user_data",
+        "datadir": directory / "user_data" / "data",
+        "exportdirectory": directory,
+        "export": "none",
+        "stake_currency": "USDT",
+        "stake_amount": stake,
+        "tradable_balance_ratio": float(rng.choice([1.0, 0.99])),
+        "dry_run_wallet": float(rng.choice([1000, 2500.5])),
+        "max_open_trades": [1, 2, 3, 5, -1][int(rng.integers(5))],
+        "timeframe": timeframe,
+        "fee": float(rng.choice([0.0, 0.001, 0.0025])),
+        "minimal_roi": roi,
+        "stoploss": float(rng.choice([-0.02, -0.05, -0.3])),
+        "trailing_stop": bool(rng.random() < 0.3),
+        "trailing_stop_positive": 0.01 if rng.random() < 0.5 else None,
+        "trailing_stop_positive_offset": float(rng.choice([0.0, 0.02])),
+        "trailing_only_offset_is_reached": bool(rng.random() < 0.5),
+        "use_exit_signal": bool(rng.random() < 0.7),
+        "exit_profit_only": bool(rng.random() < 0.2),
+        "exit_profit_offset": 0.0,
+        "ignore_roi_if_entry_signal": bool(rng.random() < 0.2),
+        "exchange": {"name": "binance", "pair_whitelist": pairs, "pair_blacklist": []},
+        "pairlists": [{"method": "StaticPairList"}],
+        "entry_pricing": {"price_side": "same"},
+        "exit_pricing": {"price_side": "same"},
+        "trading_mode": "spot",
+        "margin_mode": "",
+        "candle_type_def": "spot",
+        "original_config": {},
+    }
+    if config["trailing_stop_positive"] is None:
+        del config["trailing_stop_positive"]
+    if config["max_open_trades"] == -1:
+        config["max_open_trades"] = float("inf")
+        if stake == "unlimited":  # Freqtrade refuses both unlimited
+            config["stake_amount"] = 100.0
+    return {"frames": frames, "config": config, "pairs": pairs}
+
+
+def run_freqtrade_backtest(case: dict[str, Any]) -> tuple[dict[str, Any], Any, Any]:
+    from freqtrade.exchange import Exchange
+    from freqtrade.optimize.backtesting import Backtesting
+    from freqtrade.optimize.optimize_reports import generate_backtest_stats
+
+    config = case["config"]
+    exchange = Exchange(config, validate=False, load_leverage_tiers=False)
+    exchange._markets = {pair: _spot_market(pair) for pair in case["pairs"]}
+    backtesting = Backtesting(config, exchange)
+    strategy = backtesting.strategylist[0]
+    backtesting._set_strategy(strategy)
+    analyzed = strategy.advise_all_indicators({p: f.copy() for p, f in case["frames"].items()})
+    start = case["frames"][case["pairs"][0]]["date"].iloc[0].to_pydatetime()
+    end = case["frames"][case["pairs"][0]]["date"].iloc[-1].to_pydatetime()
+    content = backtesting.backtest(processed=analyzed, start_date=start, end_date=end)
+    content.update({"run_id": "x", "backtest_start_time": 0, "backtest_end_time": 0})
+    stats = generate_backtest_stats(
+        {p: f.copy() for p, f in case["frames"].items()}, {"Precomputed": content}, start, end
+    )
+    return stats["strategy"]["Precomputed"], content, (start, end)
+
+
+@pytest.mark.parametrize("seed", range(BACKTESTS))
+def test_backtests_statistics_match_freqtrade(seed: int, strategy_dir: Any) -> None:
+    from producerconsumer.backtest.metrics import wallet_history
+
+    case = backtest_case(seed, strategy_dir)
+    theirs, content, (start, end) = run_freqtrade_backtest(case)
+    trades = content["results"]
+    config = case["config"]
+    wallet = wallet_history(
+        trades,
+        case["frames"],
+        starting_balance=config["dry_run_wallet"],
+        stake_currency="USDT",
+        start=start,
+        end=end,
+        timeframe=config["timeframe"],
+        pairs=case["pairs"],
+    )
+    # (Freqtrade's statistics added a total_quote column to its frame.)
+    expected_wallet = content["wallet_summary"].reindex(columns=list(wallet.columns))
+    if len(expected_wallet):
+        pd.testing.assert_frame_equal(
+            wallet, expected_wallet, check_dtype=False, check_exact=True, obj=f"seed {seed} wallet"
+        )
+    ours = compute_metrics(
+        trades.copy(),
+        starting_balance=config["dry_run_wallet"],
+        stake_currency="USDT",
+        start=start,
+        end=end,
+        market_change=market_change(case["frames"], min_date=start),
+        max_open_trades=-1
+        if config["max_open_trades"] == float("inf")
+        else config["max_open_trades"],
+        pairs=case["pairs"],
+        final_balance=content["final_balance"],
+        rejected_signals=content["rejected_signals"],
+        wallet=wallet,
+    )
+    ours.update(our_settings_metrics(config, strategy_name="Precomputed"))
+    missing = set(theirs) - set(ours) - (NOT_OURS - {"wallet_stats"})
+    assert not missing, f"seed {seed}: Freqtrade's keys we do not produce: {sorted(missing)}"
+    for key in ours:
+        assert_same(ours[key], theirs[key], f"seed {seed} ({len(trades)} trades): {key}")

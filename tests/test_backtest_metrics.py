@@ -293,3 +293,43 @@ def test_plot_without_trades() -> None:
     )
     fig = plot_backtest(result, "BTC/USDT")
     assert not [c for c in fig.axes[0].collections if c.get_gid() == "trade-entries"]
+
+
+def test_wallet_history_and_stats_by_hand() -> None:
+    from producerconsumer.backtest.metrics import wallet_history, wallet_stats
+
+    result = sample_result()
+    wallet = wallet_history(
+        result.trades,
+        result.frames,
+        starting_balance=1000.0,
+        stake_currency="USDT",
+        start=START,
+        end=END,
+        timeframe="1h",
+    )
+    at = {h: wallet[wallet["date"] == START + timedelta(hours=h)] for h in (1, 3, 4, 6, 10)}
+    assert at[1][["currency", "balance"]].values.tolist() == [["USDT", 1000.0]]
+    # 03:00: the BTC trade (02:00-05:00) holds its 100 USDT stake as BTC at that candle's open.
+    btc_open = result.frames["BTC/USDT"].set_index("date")["open"]
+    assert at[3]["currency"].tolist() == ["USDT", "BTC"]
+    assert at[3]["balance"].tolist() == [900.0, 1.0]
+    assert at[3]["rate"].iloc[1] == btc_open[START + timedelta(hours=3)]
+    assert at[4]["currency"].tolist() == ["USDT", "BTC", "ETH"]  # in the order they opened
+    assert at[4]["balance"].tolist() == [800.0, 1.0, 2.0]
+    btc_profit, eth_profit = result.trades["profit_abs"].iloc[:2]
+    assert at[6]["balance"].tolist() == [1000 + btc_profit - 100, 2.0]
+    assert at[10]["balance"].tolist() == [1000 + btc_profit + eth_profit]
+    assert wallet["date"].iloc[-1] == END and wallet["date"].iloc[0] == START + timedelta(hours=1)
+
+    stats = wallet_stats(wallet)
+    assert stats["start_balance"] == 1000.0
+    # The last trade closes on the last candle: still held, at that candle's open, in the wallet.
+    last = result.trades.iloc[2]
+    held = last["amount"] * btc_open[END]
+    assert stats["end_balance"] == pytest.approx(1000 + btc_profit + eth_profit - 100 + held)
+    assert stats["low_balance"] <= stats["end_balance"] <= stats["high_balance"]
+    assert stats["max_drawdown_abs"] >= -result.trades["profit_abs"].iloc[1] - 1e-9
+    assert wallet_stats(wallet.iloc[:0]) == {}
+    with_wallet = metrics_of(result.trades, wallet=wallet)
+    assert with_wallet["wallet_stats"] == stats and "wallet_stats" not in result.metrics

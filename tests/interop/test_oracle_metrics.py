@@ -3,7 +3,8 @@
 * ``oracle_tests/parity_metrics.py`` runs inside the oracle venv (it imports Freqtrade): our
   ``compute_metrics`` / ``settings_metrics`` / ``market_change`` against Freqtrade's
   ``generate_strategy_stats`` / ``calculate_market_change`` on trades made by Freqtrade's own
-  trade model (``PC_METRICS_CASES``, default 500, plus market-change cases).
+  trade model (``PC_METRICS_CASES``, default 500, plus market-change cases), and on whole
+  backtests by Freqtrade's ``Backtesting`` (a fifth as many), wallet statistics included.
 * ``to_freqtrade``'s files are read by Freqtrade's ``backtesting-show`` command and by the
   loaders its API server (FreqUI's backtest history) uses.
 """

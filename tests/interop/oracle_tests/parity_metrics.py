@@ -15,7 +15,14 @@ strings, dates and durations exactly, floats to 1e-12 relative (``p_value`` to 1
 own Student-t tail is only that accurate for tiny t statistics), and every key Freqtrade
 produces must be ours or one of the few listed in ``NOT_OURS``.
 
-``PC_METRICS_CASES`` sets the number of generated cases (default 500).
+A second set runs whole backtests with Freqtrade's real ``Backtesting`` (offline: spot markets
+made here, the fee in the config) on generated candles and signals with random ROI tables,
+stoplosses, trailing settings, fees, stake modes and slot counts, then compares every statistic
+of ``generate_backtest_stats``, ``wallet_stats`` included, and our ``wallet_history`` with
+Freqtrade's wallet captures (exactly).
+
+``PC_METRICS_CASES`` sets the number of generated trade sets (default 500); a fifth as many
+backtests run, and a quarter as many market-change cases.
 """
 
 from __future__ import annotations

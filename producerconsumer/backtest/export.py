@@ -66,7 +66,9 @@ def _run_id(settings: Mapping[str, Any], strategy_name: str) -> str:
     return digest.hexdigest()
 
 
-def freqtrade_stats(result: BacktestResultLike, *, run_time: datetime | None = None) -> dict:
+def freqtrade_stats(
+    result: BacktestResultLike, *, run_time: datetime | None = None
+) -> dict[str, Any]:
     """The whole structure Freqtrade keeps of a backtest (``{"strategy": {name: stats},
     "strategy_comparison": [...], "metadata": {name: {...}}}``), from ``result``."""
     settings = result.settings
@@ -79,7 +81,6 @@ def freqtrade_stats(result: BacktestResultLike, *, run_time: datetime | None = N
         "locks": [],
         **metrics,
         **settings_metrics(settings, strategy_name=name),
-        "max_open_trades": metrics["max_open_trades"],
         "wallet_stats": metrics.get("wallet_stats", {}),
         "backtest_run_start_ts": int(run_time.timestamp()),
         "backtest_run_end_ts": int(run_time.timestamp()),

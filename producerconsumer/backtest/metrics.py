@@ -192,11 +192,17 @@ def _sortino(trades: pd.DataFrame, start: datetime, end: datetime, balance: floa
     return _annualised(returns.sum() / max(1, _days(start, end)), np.std(losses))
 
 
-def _calmar(trades: pd.DataFrame, start: datetime, end: datetime, balance: float) -> float:
+def _calmar(
+    trades: pd.DataFrame,
+    start: datetime,
+    end: datetime,
+    balance: float,
+    drawdown: Drawdown | None,
+) -> float:
+    """``drawdown``: ``max_drawdown(trades, starting_balance=balance)``, computed once."""
     if _no_period(trades, start, end):
         return 0.0
     mean = trades["profit_abs"].sum() / balance / max(1, _days(start, end)) * 100
-    drawdown = max_drawdown(trades, starting_balance=balance)
     if drawdown is None:
         return 0.0
     return _annualised(mean, drawdown.relative)
@@ -336,7 +342,7 @@ def _result_line(
         "expectancy_ratio": expectancy_ratio,
         "sortino": _sortino(trades, start, end, balance),
         "sharpe": _sharpe(trades, start, end, balance),
-        "calmar": _calmar(trades, start, end, balance),
+        "calmar": _calmar(trades, start, end, balance, drawdown),
         "sqn": _sqn(trades, balance),
         "p_value": _p_value(trades, balance),
         "profit_factor": _profit_factor(trades),
@@ -524,8 +530,9 @@ def _best_and_worst(lines: list[dict[str, Any]]) -> tuple[Any, Any]:
     )
 
 
-def _drawdown_stats(trades: pd.DataFrame, balance: float) -> dict[str, Any]:
-    drawdown = max_drawdown(trades, starting_balance=balance)
+def _drawdown_stats(
+    trades: pd.DataFrame, balance: float, drawdown: Drawdown | None
+) -> dict[str, Any]:
     underwater = max_drawdown(trades, starting_balance=balance, relative=True)
     if drawdown is None or underwater is None:
         epoch = datetime(1970, 1, 1, tzinfo=UTC)
@@ -609,6 +616,7 @@ def compute_metrics(
     expectancy, expectancy_ratio = _expectancy(trades)
     if max_open_trades == -1:
         max_open_trades = float("inf")
+    drawdown = max_drawdown(trades, starting_balance=balance)
     metrics: dict[str, Any] = {
         "best_pair": best_pair,
         "worst_pair": worst_pair,
@@ -637,7 +645,7 @@ def compute_metrics(
         "expectancy_ratio": expectancy_ratio,
         "sortino": _sortino(trades, start, end, balance),
         "sharpe": _sharpe(trades, start, end, balance),
-        "calmar": _calmar(trades, start, end, balance),
+        "calmar": _calmar(trades, start, end, balance, drawdown),
         "sqn": _sqn(trades, balance),
         "p_value": _p_value(trades, balance),
         "profit_factor": _profit_factor(trades),
@@ -667,7 +675,7 @@ def compute_metrics(
         },
         **_daily_stats(trades),
         **_trading_stats(trades),
-        **_drawdown_stats(trades, balance),
+        **_drawdown_stats(trades, balance, drawdown),
     }
     if wallet is not None:
         metrics["wallet_stats"] = wallet_stats(wallet)

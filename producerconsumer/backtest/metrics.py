@@ -245,6 +245,8 @@ def student_t_two_sided_p(t: float, df: int) -> float:
     t2 = t * t
     if t2 == 0:
         return 1.0
+    if math.isinf(t2):  # |t| > 1e154: a tail far below any double (scipy: 0 as well)
+        return 0.0
     # x = df/(df+t²) and y = 1 - x = t²/(df+t²), and their logs, without cancellation: a·log(x)
     # is large for large df, so log(x) must not inherit x's rounding.
     x, y = df / (df + t2), t2 / (df + t2)

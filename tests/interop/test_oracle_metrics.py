@@ -14,17 +14,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-from .conftest import REPO
-
-sys.path.insert(0, str(REPO / "tests"))
-from backtest_fakes import sample_result
+from backtest_fakes import sample_result  # tests/, on the path as the tests' base directory
 
 from producerconsumer.backtest.export import to_freqtrade
+
+from .conftest import REPO
 
 ORACLE_TESTS = Path(__file__).resolve().parent / "oracle_tests"
 DIFFERENTIAL_TIMEOUT = 900  # 500 cases take ~5 minutes on two busy cores

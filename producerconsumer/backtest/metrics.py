@@ -3,8 +3,9 @@
 The keys, values and types are those of the ``strategy`` entry Freqtrade stores in its backtest
 result (``total_trades``, ``profit_total``, ``max_drawdown_account``, ``sharpe``, ...), so a
 result can be compared with Freqtrade's, exported for ``freqtrade backtesting-show`` and read by
-code written against Freqtrade's results. ``tests/interop/oracle_tests/test_metrics_parity.py``
-checks them against Freqtrade's own functions on generated trades.
+code written against Freqtrade's results. ``tests/interop/oracle_tests/parity_metrics.py``
+checks them against Freqtrade's own functions, on generated trades and on whole backtests run
+by Freqtrade's ``Backtesting``.
 
 Written from Freqtrade's documented and observed behaviour (no code copied), including its
 quirks, because "the same numbers as Freqtrade" is the point:
@@ -42,6 +43,7 @@ __all__ = [
     "DATETIME_PRINT_FORMAT",
     "Drawdown",
     "compute_metrics",
+    "decimals_per_coin",
     "market_change",
     "max_drawdown",
     "periodic_breakdown",
@@ -71,8 +73,10 @@ def market_change(
     frames: Mapping[str, pd.DataFrame], column: str = "close", min_date: datetime | None = None
 ) -> float:
     """The mean over pairs of ``(last - first) / first`` of ``column`` (first and last non-NaN
-    values, from ``min_date`` on when given), as Freqtrade reports "Market change". Pairs with
-    no value in that range are left out; 0.0 when no pair has one."""
+    values, from ``min_date`` on when given), as Freqtrade reports "Market change". Pass the
+    candles with ``min_date`` = the backtest's start (Freqtrade leaves the startup candles out
+    this way). Pairs with no value in that range are left out (where Freqtrade fails on a pair
+    whose closes there are all NaN); 0.0 when no pair has one."""
     changes: list[float] = []
     for frame in frames.values():
         if min_date is not None:

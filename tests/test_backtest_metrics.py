@@ -237,7 +237,9 @@ def test_export_writes_freqtrades_files(tmp_path) -> None:
         config_text = archive.read("backtest-result-2026-02-03_04-05-06_config.json").decode()
     assert names == [
         "backtest-result-2026-02-03_04-05-06.json",
+        "backtest-result-2026-02-03_04-05-06_SampleConsumer_wallet.feather",
         "backtest-result-2026-02-03_04-05-06_config.json",
+        "backtest-result-2026-02-03_04-05-06_market_change.feather",
     ]
     strategy = stats["strategy"]["SampleConsumer"]
     assert strategy["total_trades"] == 3 and len(strategy["trades"]) == 3

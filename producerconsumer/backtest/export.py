@@ -4,8 +4,9 @@
 and ``freqtrade.data.btanalysis.load_backtest_data`` read it. The files, in ``directory``:
 
 * ``backtest-result-<date>.zip`` holding ``backtest-result-<date>.json`` (``{"strategy": {name:
-  stats}, "strategy_comparison": [row]}``) and ``backtest-result-<date>_config.json`` (the
-  settings, without secrets);
+  stats}, "strategy_comparison": [row]}``), ``backtest-result-<date>_config.json`` (the
+  settings, without secrets) and, with pyarrow installed, the market change and the wallet
+  history as feather files (FreqUI's charts);
 * ``backtest-result-<date>.meta.json``: ``{name: {run_id, backtest_start_time, timeframe, ...}}``;
 * ``.last_result.json``: ``{"latest_backtest": "<the zip's name>"}``, which Freqtrade's tools
   read when given the directory.
@@ -25,12 +26,13 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pandas as pd
 
 from ._types import BacktestResultLike
-from .metrics import decimals_per_coin, settings_metrics
+from .metrics import decimals_per_coin, settings_metrics, wallet_history
 from .report import full_metrics
 
-__all__ = ["LAST_RESULT_FILE", "freqtrade_stats", "to_freqtrade"]
+__all__ = ["LAST_RESULT_FILE", "freqtrade_stats", "market_change_frame", "to_freqtrade"]
 
 LAST_RESULT_FILE = ".last_result.json"
 # Settings never written to a result file (Freqtrade's sanitize_config removes these too).
@@ -106,6 +108,56 @@ def freqtrade_stats(
     }
 
 
+def market_change_frame(
+    frames: Mapping[str, pd.DataFrame], start: datetime, end: datetime
+) -> pd.DataFrame:
+    """The market-change series FreqUI charts: per candle from ``start`` (included) to ``end``
+    (excluded), the mean close over pairs (``mean``), the running sum of the mean relative
+    change (``rel_mean``) and the number of pairs with a close (``count``)."""
+    closes = pd.concat(
+        [frame.set_index("date")["close"].rename(pair) for pair, frame in frames.items()], axis=1
+    )
+    closes = closes.iloc[(closes.index >= start) & (closes.index < end)]
+    return pd.DataFrame(
+        {
+            "mean": closes.mean(axis=1),
+            "rel_mean": closes.pct_change().mean(axis=1).fillna(0).cumsum(),
+            "count": closes.count(axis=1),
+        }
+    )
+
+
+def _feathers(result: BacktestResultLike) -> dict[str, bytes]:
+    """The market change and the wallet history as Freqtrade adds them to its zip (feather,
+    lz4), when pyarrow is installed and there are candles; else nothing (Freqtrade's tools
+    work without them, FreqUI then has no market-change chart)."""
+    try:
+        import pyarrow  # noqa: F401  (pandas' feather writer needs it)
+    except ImportError:
+        return {}
+    if not result.frames:
+        return {}
+    settings = result.settings
+    wallet = wallet_history(
+        result.trades,
+        result.frames,
+        starting_balance=float(settings["dry_run_wallet"]),
+        stake_currency=str(settings["stake_currency"]),
+        start=result.start,
+        end=result.end,
+        timeframe=str(settings["timeframe"]),
+    )
+    out = {}
+    for name, frame in (
+        ("market_change", market_change_frame(result.frames, result.start, result.end)),
+        (f"{result.strategy_name}_wallet", wallet),
+    ):
+        buffer = io.BytesIO()
+        frame.reset_index().to_feather(buffer, compression="lz4", compression_level=9)
+        out[name] = buffer.getvalue()
+    return out
+
+
 def to_freqtrade(
     result: BacktestResultLike, directory: str | Path, *, run_time: datetime | None = None
 ) -> Path:
@@ -129,6 +181,8 @@ def to_freqtrade(
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(f"{stem}.json", _dumps(payload))
         archive.writestr(f"{stem}_config.json", _dumps(config))
+        for name, frame in _feathers(result).items():
+            archive.writestr(f"{stem}_{name}.feather", frame)
     zip_path.write_bytes(buffer.getvalue())
     (directory / LAST_RESULT_FILE).write_bytes(_dumps({"latest_backtest": zip_path.name}))
     return zip_path

@@ -106,13 +106,18 @@ LOADER = """
 import json, sys
 from pathlib import Path
 from freqtrade.data.btanalysis import load_backtest_data, load_backtest_stats
-from freqtrade.data.btanalysis.bt_fileutils import get_backtest_resultlist
+from freqtrade.data.btanalysis.bt_fileutils import (
+    get_backtest_market_change, get_backtest_resultlist, get_backtest_wallet_change,
+)
 
 directory = Path(sys.argv[1])
 stats = load_backtest_stats(directory)  # via .last_result.json, as FreqUI's default
 trades = load_backtest_data(directory)
 listed = get_backtest_resultlist(directory)
 strategy = stats["strategy"]["SampleConsumer"]
+zip_path = directory / json.loads((directory / ".last_result.json").read_text())["latest_backtest"]
+market = get_backtest_market_change(zip_path)
+wallet = get_backtest_wallet_change(zip_path, "SampleConsumer")
 print(json.dumps({
     "keys": sorted(strategy),
     "total_trades": strategy["total_trades"],
@@ -124,6 +129,11 @@ print(json.dumps({
     "open_dates": [d.isoformat() for d in trades["open_date"]],
     "listed": [[e["strategy"], e["run_id"]] for e in listed],
     "metadata": stats["metadata"]["SampleConsumer"]["run_id"],
+    "market_columns": market.columns.tolist(),
+    "market_rows": len(market),
+    "market_last_rel_mean": float(market["rel_mean"].iloc[-1]),
+    "wallet_columns": wallet.columns.tolist(),
+    "wallet_rows": len(wallet),
 }))
 """
 
@@ -150,5 +160,10 @@ def test_freqtrade_loaders_read_our_export(oracle_python: Path, tmp_path: Path) 
     assert loaded["profit_abs"] == result.trades["profit_abs"].tolist()
     assert loaded["open_dates"] == [d.isoformat() for d in result.trades["open_date"]]
     assert loaded["listed"] == [["SampleConsumer", loaded["metadata"]]]
+    # FreqUI's market-change chart and wallet series.
+    assert loaded["market_columns"] == ["date", "mean", "rel_mean", "count", "__date_ts"]
+    assert loaded["market_rows"] == 47  # the candles from the start, the last one excluded
+    assert loaded["wallet_columns"][:5] == ["index", "date", "currency", "rate", "balance"]
+    assert loaded["wallet_rows"] > 47
     for key in ("results_per_pair", "exit_reason_summary", "sharpe", "trades", "stoploss"):
         assert key in loaded["keys"]

@@ -37,10 +37,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from freqtrade.data.btanalysis import trade_list_to_dataframe
-from freqtrade.data.metrics import calculate_market_change
+from freqtrade.data.metrics import calculate_market_change, combined_dataframes_with_rel_mean
 from freqtrade.optimize.optimize_reports import generate_strategy_stats
 from freqtrade.persistence import LocalTrade, Order
 
+from producerconsumer.backtest.export import market_change_frame
 from producerconsumer.backtest.metrics import compute_metrics, market_change
 from producerconsumer.backtest.metrics import settings_metrics as our_settings_metrics
 
@@ -557,6 +558,12 @@ def test_backtests_statistics_match_freqtrade(seed: int, strategy_dir: Any) -> N
         wallet=wallet,
     )
     ours.update(our_settings_metrics(config, strategy_name="Precomputed"))
+    pd.testing.assert_frame_equal(
+        market_change_frame(case["frames"], start, end),
+        combined_dataframes_with_rel_mean(case["frames"], start, end),
+        check_exact=True,
+        obj=f"seed {seed} market change series",
+    )
     missing = set(theirs) - set(ours) - (NOT_OURS - {"wallet_stats"})
     assert not missing, f"seed {seed}: Freqtrade's keys we do not produce: {sorted(missing)}"
     for key in ours:

@@ -335,3 +335,6 @@ def test_wallet_history_and_stats_by_hand() -> None:
     assert wallet_stats(wallet.iloc[:0]) == {}
     with_wallet = metrics_of(result.trades, wallet=wallet)
     assert with_wallet["wallet_stats"] == stats and "wallet_stats" not in result.metrics
+    assert "Sharpe (daily balance)" not in str(summary(result))
+    result.metrics = with_wallet
+    assert "Sharpe (daily balance)" in str(summary(result))

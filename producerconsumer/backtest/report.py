@@ -180,6 +180,19 @@ def _key_metrics(metrics: Mapping[str, Any], trades: pd.DataFrame, currency: str
         ("Drawdown start", str(metrics.get("drawdown_start", "N/A"))),
         ("Drawdown end", str(metrics.get("drawdown_end", "N/A"))),
     ]
+    wallet = metrics.get("wallet_stats") or {}
+    if wallet:  # statistics of the balance at every candle (open trades at market value)
+        rows += [
+            ("Sharpe (daily balance)", _ratio(wallet.get("sharpe"))),
+            ("Sortino (daily balance)", _ratio(wallet.get("sortino"))),
+            ("Calmar (daily balance)", _ratio(wallet.get("calmar"))),
+            (
+                "Min/Max balance (candles)",
+                f"{_coin(wallet.get('low_balance'), currency)} {currency} / "
+                f"{_coin(wallet.get('high_balance'), currency)} {currency}",
+            ),
+            ("Max % underwater (candles)", _pct(wallet.get("max_relative_drawdown"))),
+        ]
     return pd.DataFrame(rows, columns=["Metric", "Value"])
 
 

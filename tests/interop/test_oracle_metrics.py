@@ -139,7 +139,9 @@ print(json.dumps({
 
 
 def test_freqtrade_loaders_read_our_export(oracle_python: Path, tmp_path: Path) -> None:
-    """What FreqUI's backtest history goes through: the result list, the stats and the trades."""
+    """What FreqUI's backtest history goes through: the result list, the stats, the trades,
+    the market-change and wallet series."""
+    pytest.importorskip("pyarrow", reason="the export writes the feather series with pyarrow")
     result = sample_result()
     directory = tmp_path / "backtest_results"
     to_freqtrade(result, directory)

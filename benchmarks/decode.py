@@ -3,25 +3,25 @@
 Run ``python benchmarks/decode.py`` (any dev venv), or with the Freqtrade oracle venv to also time
 ``freqtrade.misc.json_to_dataframe`` and check equality against it::
 
-    PYTHONPATH=/work/main /tmp/oracle/venv/bin/python benchmarks/decode.py
+    PYTHONPATH=. .oracle-venv/bin/python benchmarks/decode.py
 
-Prints a markdown table of median times over repeats and their ratios.
+Prints markdown tables of median times over repeats (the timed calls alternate, see
+``_common.median_ms``) and their ratios.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
-import statistics
 import sys
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import numpy as np
 import orjson
 import pandas as pd
+from _common import median_ms, ratio
 from pandas.testing import assert_frame_equal
 
 from producerconsumer.wire import analyzed_df_message, parse_message
@@ -81,22 +81,6 @@ def producer_frame(rows: int, columns: int, seed: int = 7) -> pd.DataFrame:
     return frame
 
 
-def median_ms(function: Callable[[], object], repeats: int) -> float:
-    function()
-    times = []
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        for _ in range(repeats):
-            start = time.perf_counter()
-            function()
-            times.append(time.perf_counter() - start)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    return statistics.median(times) * 1e3
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=31)
@@ -126,17 +110,22 @@ def main() -> int:
             raise SystemExit(f"the benchmark frame did not take the fast path: {refusal}")
         ours = decode_dataframe(text)
         assert_frame_equal(ours, reference_decode_dataframe(text), check_exact=True)
-        floor = median_ms(lambda text=text: orjson.loads(text), args.repeats)
-        fast = median_ms(lambda text=text: decode_dataframe(text), args.repeats)
-        reference = median_ms(lambda text=text: reference_decode_dataframe(text), args.repeats)
-        row = (
-            f"| {args.rows}x{columns} | {len(text):,} | {floor:.2f} ms | {fast:.2f} ms "
-            f"| {reference:.2f} ms | {reference / fast:.1f}x faster | {fast / floor:.2f}x |"
-        )
+        timed: list[Callable[[], object]] = [
+            partial(orjson.loads, text),
+            partial(decode_dataframe, text),
+            partial(reference_decode_dataframe, text),
+        ]
         if json_to_dataframe is not None:
             assert_frame_equal(ours, json_to_dataframe(text), check_exact=True)
-            freqtrade = median_ms(lambda text=text: json_to_dataframe(text), args.repeats)
-            row += f" {freqtrade:.2f} ms | {freqtrade / fast:.1f}x faster |"
+            timed.append(partial(json_to_dataframe, text))
+        floor, fast, reference, *freqtrade = median_ms(timed, args.repeats)
+        row = (
+            f"| {args.rows}x{columns} | {len(text):,} | {floor:.2f} ms | {fast:.2f} ms "
+            f"| {reference:.2f} ms | {ratio(fast, reference, faster=True)} "
+            f"| {ratio(floor, fast, digits=2)} |"
+        )
+        if freqtrade:
+            row += f" {freqtrade[0]:.2f} ms | {ratio(fast, freqtrade[0], faster=True)} |"
         print(row)
     print()
     print(
@@ -157,16 +146,17 @@ def main() -> int:
         frame = producer_frame(args.rows, columns)
         text = analyzed_df_message(("BTC/USDT", "5m", "spot"), frame, last_analyzed)
         ours = parse_message(text).frame
-        floor = median_ms(lambda text=text: message_floor(text), args.repeats)
-        fast = median_ms(lambda text=text: parse_message(text), args.repeats)
-        row = (
-            f"| {args.rows}x{columns} | {len(text):,} | {floor:.2f} ms | {fast:.2f} ms "
-            f"| {fast / floor:.2f}x |"
-        )
+        timed = [partial(message_floor, text), partial(parse_message, text)]
         if json_to_dataframe is not None:
             assert_frame_equal(ours, freqtrade_message_decode(text), check_exact=True)
-            freqtrade = median_ms(lambda text=text: freqtrade_message_decode(text), args.repeats)
-            row += f" {freqtrade:.2f} ms | {freqtrade / fast:.1f}x faster |"
+            timed.append(partial(freqtrade_message_decode, text))
+        floor, fast, *freqtrade = median_ms(timed, args.repeats)
+        row = (
+            f"| {args.rows}x{columns} | {len(text):,} | {floor:.2f} ms | {fast:.2f} ms "
+            f"| {ratio(floor, fast, digits=2)} |"
+        )
+        if freqtrade:
+            row += f" {freqtrade[0]:.2f} ms | {ratio(fast, freqtrade[0], faster=True)} |"
         print(row)
     print()
     print(

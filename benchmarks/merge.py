@@ -4,7 +4,7 @@ Run ``python benchmarks/merge.py`` (any dev venv) for our timings, or with the F
 venv to also time ``freqtrade.strategy.merge_informative_pair`` and check that both results are
 exactly equal::
 
-    PYTHONPATH=/work/main /tmp/oracle/venv/bin/python benchmarks/merge.py
+    PYTHONPATH=. .oracle-venv/bin/python benchmarks/merge.py
 
 Prints a markdown table of median times over repeats and their ratio.
 """
@@ -12,15 +12,12 @@ Prints a markdown table of median times over repeats and their ratio.
 from __future__ import annotations
 
 import argparse
-import gc
-import statistics
-import time
-from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from _common import median_ms, ratio
 from pandas.testing import assert_frame_equal
 
 from producerconsumer.merge import merge_informative_pair
@@ -87,24 +84,6 @@ def frames(base_freq: str, inf_freq: str, rows: int, inf_rows: int) -> tuple[Any
     return analyzed_frame(base_dates, 1), analyzed_frame(inf_dates, 2)
 
 
-def median_ms(functions: list[Callable[[], object]], repeats: int) -> list[float]:
-    """Median wall time of each function in ms; the calls alternate, so that a busy machine
-    slows all of them alike."""
-    for function in functions:
-        function()  # warm-up
-    times: list[list[float]] = [[] for _ in functions]
-    gc.disable()
-    try:
-        for _ in range(repeats):
-            for function, spent in zip(functions, times, strict=True):
-                start = time.perf_counter()
-                function()
-                spent.append(time.perf_counter() - start)
-    finally:
-        gc.enable()
-    return [statistics.median(spent) * 1000 for spent in times]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=10_000)
@@ -139,7 +118,7 @@ def main() -> None:
             equal = "yes"
         except AssertionError as exc:
             equal = f"NO: {str(exc).splitlines()[0]}"
-        print(f"| {name} | {ours:.2f} | {theirs:.2f} | {theirs / ours:.2f}x | {equal} |")
+        print(f"| {name} | {ours:.2f} | {theirs:.2f} | {ratio(ours, theirs, digits=2)} | {equal} |")
 
 
 if __name__ == "__main__":

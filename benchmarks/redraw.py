@@ -33,7 +33,6 @@ import io
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from typing import Any
 
 import matplotlib
@@ -48,6 +47,7 @@ except ImportError:
 
 import numpy as np
 import pandas as pd
+from _common import fmt_ms, median_ms, percentile
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
@@ -62,12 +62,12 @@ SHOWN = PAIRS[0]
 CANDLES = 1500
 
 
-def median_ms(values: list[float]) -> str:
-    return f"{statistics.median(values) * 1e3:.0f} ms"
+def _median(values: list[float]) -> str:
+    return fmt_ms(statistics.median(values), digits=0)
 
 
-def p90_ms(values: list[float]) -> str:
-    return f"{statistics.quantiles(values, n=10)[-1] * 1e3:.0f} ms"
+def _p90(values: list[float]) -> str:
+    return fmt_ms(percentile(values, 90), digits=0)
 
 
 class Timings:
@@ -136,7 +136,7 @@ def measure(
 def time_steps(frame: pd.DataFrame, repeats: int) -> list[tuple[str, float]]:
     """A one-off ``plot_pair`` + ``savefig`` in steps, on the same frame, outside the dashboard
     (a new figure with constrained layout each time: what a script pays; the Dashboard reuses
-    its figure and layout, see the table above)."""
+    its figure and layout, see the table above). Medians in milliseconds."""
     figsize, dpi = (10.0, 5.5), 90  # the Dashboard's defaults
     indicators = ["tema", "bb_lowerband", "bb_middleband", "bb_upperband", "rsi"]
 
@@ -144,14 +144,6 @@ def time_steps(frame: pd.DataFrame, repeats: int) -> list[tuple[str, float]]:
         fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
         _draw(fig, frame, indicators, SHOWN, CANDLES, plot_pair)
         return fig
-
-    def timed(function: Callable[[], object]) -> float:
-        times = []
-        for _ in range(repeats):
-            started = time.perf_counter()
-            function()
-            times.append(time.perf_counter() - started)
-        return statistics.median(times)
 
     def draw() -> None:
         FigureCanvasAgg(build()).draw()
@@ -167,11 +159,11 @@ def time_steps(frame: pd.DataFrame, repeats: int) -> list[tuple[str, float]]:
     def encode() -> None:
         Image.fromarray(pixels).save(io.BytesIO(), format="png")
 
-    built, drawn, saved = timed(build), timed(draw), timed(savefig)
+    built, drawn, encoded, saved = median_ms([build, draw, encode, savefig], repeats)
     return [
         ("build the Figure and its artists (plot_pair)", built),
         ("Agg draw, constrained layout included", drawn - built),
-        ("PNG encode of the RGBA buffer", timed(encode)),
+        ("PNG encode of the RGBA buffer", encoded),
         ("whole: build + savefig PNG", saved),
     ]
 
@@ -221,17 +213,17 @@ def main() -> int:
     }
     for backend, timings in results.items():
         print(
-            f"| {names[backend]} | {median_ms(timings.redraw)} | {p90_ms(timings.redraw)} "
-            f"| {median_ms(timings.end_to_end)} | {p90_ms(timings.end_to_end)} "
-            f"| {median_ms(timings.stored)} |"
+            f"| {names[backend]} | {_median(timings.redraw)} | {_p90(timings.redraw)} "
+            f"| {_median(timings.end_to_end)} | {_p90(timings.end_to_end)} "
+            f"| {_median(timings.stored)} |"
         )
     if "ipympl" in results:
         timings = results["ipympl"]
         print()
         print(
             f"ipympl split (medians): rebuilding the artists on the UI thread "
-            f"{median_ms(timings.rebuild)}, then the kernel-side draw on the frontend's request "
-            f"(Agg render + PNG of the changed pixels) {median_ms(timings.draw)}; the frontend "
+            f"{_median(timings.rebuild)}, then the kernel-side draw on the frontend's request "
+            f"(Agg render + PNG of the changed pixels) {_median(timings.draw)}; the frontend "
             "round trip between them is not included. At a browser's devicePixelRatio 2 the "
             "canvas renders 4x the pixels."
         )
@@ -241,8 +233,8 @@ def main() -> int:
     print()
     print("| one-off plot_pair + savefig (new figure), step by step, median of 10 | time |")
     print("|---|---:|")
-    for name, seconds in steps:
-        print(f"| {name} | {seconds * 1e3:.0f} ms |")
+    for name, ms in steps:
+        print(f"| {name} | {ms:.0f} ms |")
     print()
     print(
         "`advance → plot ready` includes the demo producer analysing both pairs, the websocket "

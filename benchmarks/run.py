@@ -1,15 +1,17 @@
 """Run every benchmark and print one markdown report: ours beside Freqtrade's own code paths.
 
-    python benchmarks/run.py                       # ours only (Freqtrade columns left out)
-    PC_ORACLE_PYTHON=/path/to/freqtrade-venv/bin/python python benchmarks/run.py
+    python benchmarks/run.py                              # + Freqtrade if its venv is found
+    python benchmarks/run.py --no-freqtrade               # ours only
     python benchmarks/run.py --only decode,update --out report.md
+    python benchmarks/run.py --quick --out /tmp/smoke.md  # tiny sizes: does every section run?
 
-``PC_ORACLE_PYTHON`` names a Python with Freqtrade installed (``scripts/oracle_venv.sh`` makes
-one; ``bash scripts/test.sh`` leaves it in ``.oracle-venv``). Freqtrade is never imported into
-our environment: the sections that time Freqtrade's functions (decode, merge, update) run as a
-whole inside that interpreter with our package on ``PYTHONPATH``, so both sides are timed in the
-same process and their outputs are checked equal there; the live sections (initial sync, live
-latency, scale) drive Freqtrade's real consumer in its own process over loopback, next to ours.
+Freqtrade's Python is found as the tests find it (``tests/interop/oracle/locate.py``):
+``$PC_ORACLE_PYTHON`` if set, else ``.oracle-venv/bin/python`` (``scripts/oracle_venv.sh`` makes
+it). Freqtrade is never imported into our environment: the sections that time Freqtrade's
+functions (decode, merge, update) run as a whole inside that interpreter with our package on
+``PYTHONPATH``, so both sides are timed in the same process and their outputs are checked equal
+there; the live sections (initial sync, live latency, scale) drive Freqtrade's real consumer in
+its own process over loopback, next to ours.
 
 Sections (each script also runs on its own and states its workload):
 
@@ -18,60 +20,56 @@ Sections (each script also runs on its own and states its workload):
 * ``merge.py``   ``merge_informative_pair``, 10 000 x 2 000 rows, several timeframe pairs;
 * ``update.py``  one new candle per pair for 100 pairs with 1500 rows stored;
 * ``live.py``    initial sync 100 x 1500 (ours vs Freqtrade's consumer), live latency p50/p99,
-  scale 3 producers x 300 pairs x 1500 candles (sync, memory vs data, idle CPU);
+  scale 3 producers x 300 pairs x 1500 candles (sync, memory vs data, idle CPU); one module per
+  workload (``live_sync.py``, ``live_latency.py``, ``live_scale.py``) over the processes of
+  ``live_procs.py``: ``_producer_proc.py`` (our benchmark producer) and ``_ft_consumer_proc.py``
+  (Freqtrade's consumer, timed, in its venv);
 * ``redraw.py``  Dashboard redraw at 1500 candles, image and ipympl backends.
 
-Nothing here asserts a time: these are measurements, to be read with the machine line on top.
+``_common.py`` holds what they share: timing (``median_ms``), percentiles, formatting
+(``ratio``, ``fmt_*``), the machine line and the oracle lookup. Nothing here asserts a time:
+these are measurements, to be read with the machine line on top.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import platform
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
+from _common import HERE, REPO, find_oracle_python, machine
 
-#: (script, runs inside the Freqtrade venv when there is one, time limit in seconds)
-SECTIONS: dict[str, tuple[str, bool, int]] = {
-    "decode": ("decode.py", True, 300),
-    "merge": ("merge.py", True, 300),
-    "update": ("update.py", True, 300),
-    "live": ("live.py", False, 600),
-    "redraw": ("redraw.py", False, 300),
+
+@dataclass(frozen=True)
+class Section:
+    script: str
+    in_oracle: bool  # runs inside the Freqtrade venv when there is one
+    limit: int  # seconds
+    quick: str  # arguments for --quick: sizes small enough to check that it runs
+    takes_oracle: bool = False  # finds Freqtrade itself; ``--no-freqtrade`` when there is none
+
+
+SECTIONS: dict[str, Section] = {
+    "decode": Section("decode.py", True, 300, "--rows 200 --repeats 3"),
+    "merge": Section("merge.py", True, 300, "--rows 1000 --inf-rows 200 --repeats 3"),
+    "update": Section("update.py", True, 300, "--pairs 10 --rounds 2 --warmup 1"),
+    "live": Section(
+        "live.py",
+        False,
+        600,
+        "--pairs 10 --candles 200 --runs 1 --rounds 2 "
+        "--scale-producers 2 --scale-pairs 20 --idle-seconds 1",
+        takes_oracle=True,
+    ),
+    "redraw": Section("redraw.py", False, 300, "--updates 3 --warmup 1"),
 }
 
 
-def machine() -> str:
-    """One line naming the machine, for the report's header."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = ""
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                memory = f", {int(line.split()[1]) / 2**20:.0f} GiB RAM"
-                break
-    except OSError:
-        pass
-    return (
-        f"{cpu}, {os.cpu_count()} logical CPUs{memory}; {platform.system()} "
-        f"{platform.release()}; Python {platform.python_version()}"
-    )
-
-
-def versions(python: str) -> str:
+def versions(python: str | Path) -> str:
     code = (
         "import pandas, numpy, orjson, websockets; "
         "print(f'pandas {pandas.__version__}, numpy {numpy.__version__}, "
@@ -83,14 +81,21 @@ def versions(python: str) -> str:
     return done.stdout.strip() or f"(could not read versions: {done.stderr.strip()[-200:]})"
 
 
-def run_section(name: str, oracle: str | None) -> str:
-    script, in_oracle, limit = SECTIONS[name]
-    python = oracle if (in_oracle and oracle) else sys.executable
+def run_section(name: str, oracle: Path | None, quick: bool = False) -> str:
+    section = SECTIONS[name]
+    script, limit = section.script, section.limit
+    python = str(oracle) if (section.in_oracle and oracle) else sys.executable
     env = os.environ | {"PYTHONPATH": str(REPO)}
+    argv = [python, str(HERE / script), *(section.quick.split() if quick else ())]
+    if section.takes_oracle:
+        if oracle is None:
+            argv.append("--no-freqtrade")
+        else:
+            env["PC_ORACLE_PYTHON"] = str(oracle)
     started = time.perf_counter()
     try:
         done = subprocess.run(
-            [python, str(HERE / script)],
+            argv,
             capture_output=True,
             text=True,
             env=env,
@@ -102,7 +107,7 @@ def run_section(name: str, oracle: str | None) -> str:
     took = time.perf_counter() - started
     if done.returncode:
         return f"`{script}` failed (exit {done.returncode}):\n\n```\n{done.stderr[-3000:]}\n```"
-    where = "in the Freqtrade venv" if python == oracle else "in this venv"
+    where = "in the Freqtrade venv" if python == str(oracle) else "in this venv"
     return f"{done.stdout.strip()}\n\n_(`{script}`, {where}, {took:.0f} s)_"
 
 
@@ -112,25 +117,34 @@ def main() -> int:
         "--only", help="comma-separated sections: " + ", ".join(SECTIONS), default=""
     )
     parser.add_argument("--out", type=Path, help="also write the report to this file")
+    parser.add_argument("--no-freqtrade", action="store_true", help="ours only")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny sizes, to check that every section runs (the figures mean nothing)",
+    )
     args = parser.parse_args()
     chosen = [s.strip() for s in args.only.split(",") if s.strip()] or list(SECTIONS)
     unknown = [s for s in chosen if s not in SECTIONS]
     if unknown:
         parser.error(f"unknown section(s) {unknown}; choose from {list(SECTIONS)}")
-    oracle = os.environ.get("PC_ORACLE_PYTHON") or None
-    if oracle and not Path(oracle).exists():
-        parser.error(f"PC_ORACLE_PYTHON={oracle} does not exist")
+    oracle: Path | None = None
+    why = "not compared (--no-freqtrade)"
+    if not args.no_freqtrade:
+        oracle, why = find_oracle_python()
+        if oracle is None and os.environ.get("PC_ORACLE_PYTHON"):
+            parser.error(why)
 
     started = time.perf_counter()
     parts = [
         "# producerconsumer benchmarks",
         f"Machine: {machine()}.",
         f"Ours: {versions(sys.executable)}."
-        + (f" Freqtrade venv: {versions(oracle)}." if oracle else " Freqtrade: not compared."),
+        + (f" Freqtrade venv: {versions(oracle)}." if oracle else f" Freqtrade: {why}."),
     ]
     print("\n\n".join(parts), flush=True)
     for name in chosen:
-        section = f"## {name}\n\n{run_section(name, oracle)}"
+        section = f"## {name}\n\n{run_section(name, oracle, args.quick)}"
         print(f"\n{section}", flush=True)
         parts.append(section)
     total = f"Total: {time.perf_counter() - started:.0f} s."

@@ -10,7 +10,7 @@ including the decode of the one-row ``__value__`` string (ours ``decode_datafram
 Run ``python benchmarks/update.py`` (any dev venv) for ours, or in the Freqtrade oracle venv to
 time Freqtrade's too and check that, after every round, both store exactly the same frames::
 
-    PYTHONPATH=/work/main /tmp/oracle/venv/bin/python benchmarks/update.py
+    PYTHONPATH=. .oracle-venv/bin/python benchmarks/update.py
 
 ``--profile`` prints where our store path spends its time instead. Prints markdown.
 """
@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from _common import fmt_ms, fmt_us, percentile, ratio
 from decode import producer_frame  # benchmarks/decode.py: the same realistic analyzed frame
 from pandas.testing import assert_frame_equal
 
@@ -221,18 +222,6 @@ def profile(work: Workload, rounds: int) -> None:
     print("```")
 
 
-def fmt_us(seconds: float) -> str:
-    return f"{seconds * 1e6:,.0f} µs"
-
-
-def fmt_ms(seconds: float) -> str:
-    return f"{seconds * 1e3:.1f} ms"
-
-
-def p90(values: list[float]) -> float:
-    return statistics.quantiles(values, n=10)[-1]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=100)
@@ -282,17 +271,17 @@ def main() -> int:
     for path in paths:
         row = (
             f"| {path.name} | {fmt_us(statistics.median(path.per_update))} "
-            f"| {fmt_us(p90(path.per_update))} | {fmt_ms(statistics.median(path.per_round))} |"
+            f"| {fmt_us(percentile(path.per_update, 90))} "
+            f"| {fmt_ms(statistics.median(path.per_round), digits=1)} |"
         )
         if with_freqtrade:
             other = versus.get(path.name)
             if other is None:
                 row += " |"
             else:
-                ratio = statistics.median(paths[other].per_update) / statistics.median(
-                    path.per_update
-                )
-                row += f" {_ratio(ratio)} |"
+                ours_s = statistics.median(path.per_update)
+                theirs_s = statistics.median(paths[other].per_update)
+                row += f" {ratio(ours_s, theirs_s, faster=True)} |"
         print(row)
     print()
     print(
@@ -301,12 +290,6 @@ def main() -> int:
         + (", ours == Freqtrade's DataProvider.get_producer_df." if with_freqtrade else ".")
     )
     return 0
-
-
-def _ratio(freqtrade_over_ours: float) -> str:
-    if freqtrade_over_ours >= 1:
-        return f"{freqtrade_over_ours:.1f}x faster"
-    return f"{1 / freqtrade_over_ours:.1f}x slower"
 
 
 if __name__ == "__main__":

@@ -12,7 +12,14 @@ from . import timeframes, wire
 from .config import ConsumerConfig, ProducerConfig, load_config
 from .connection import ProducerStatus
 from .consumer import AsyncConsumer, Consumer
-from .errors import AuthenticationError, ConfigError, ProducerError, ReadyTimeout
+from .errors import (
+    APIConnectionError,
+    APIError,
+    AuthenticationError,
+    ConfigError,
+    ProducerError,
+    ReadyTimeout,
+)
 from .merge import merge_informative_pair
 from .snapshot import Snapshot, load_snapshot
 from .sources import open_source
@@ -22,11 +29,14 @@ from .widgets import Dashboard
 from .wire import FrameKey, ProtocolError
 
 if TYPE_CHECKING:
+    from .api import ProducerAPI
     from .demo import DemoProducer
     from .plotting import plot_pair
     from .replay import ReplayProducer, read_recording
 
 __all__ = [
+    "APIConnectionError",
+    "APIError",
     "AsyncConsumer",
     "AuthenticationError",
     "ConfigError",
@@ -37,6 +47,7 @@ __all__ = [
     "FrameKey",
     "FrameUpdate",
     "IStrategy",
+    "ProducerAPI",
     "ProducerConfig",
     "ProducerError",
     "ProducerStatus",
@@ -60,6 +71,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "DemoProducer": ".demo",
+    "ProducerAPI": ".api",
     "ReplayProducer": ".replay",
     "plot_pair": ".plotting",
     "read_recording": ".replay",
@@ -67,9 +79,9 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    # Producers (websocket servers) and plotting (matplotlib) load on first use; the widgets
-    # module is imported (it registers the consumer's rich display) but loads ipywidgets and
-    # matplotlib only when a widget is made.
+    # Producers (websocket servers), the REST client (httpx) and plotting (matplotlib) load on
+    # first use; the widgets module is imported (it registers the consumer's rich display) but
+    # loads ipywidgets and matplotlib only when a widget is made.
     if name in _LAZY:
         import importlib
 

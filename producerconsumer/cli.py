@@ -15,7 +15,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 import pandas as pd
 
@@ -122,7 +122,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def _producer(args: argparse.Namespace, **where: object) -> DemoProducer:
+class _Where(TypedDict, total=False):
+    """Where a demo producer serves, and its token (DemoProducer's own defaults otherwise)."""
+
+    ws_token: str | None
+    host: str
+    port: int
+
+
+def _producer(args: argparse.Namespace, **where: Unpack[_Where]) -> DemoProducer:
     from .demo import DemoProducer
 
     return DemoProducer(
@@ -131,7 +139,7 @@ def _producer(args: argparse.Namespace, **where: object) -> DemoProducer:
         candles=args.candles,
         tick=args.tick,
         seed=args.seed,
-        **where,  # type: ignore[arg-type]
+        **where,
     )
 
 

@@ -30,7 +30,7 @@ MIB = 1 << 20
 
 @dataclass(frozen=True, slots=True)
 class ProducerConfig:
-    """One entry of ``producers``. ``ws_token`` is never shown in a repr."""
+    """One entry of ``producers``. ``ws_token`` and ``api_password`` are never shown in a repr."""
 
     name: str
     host: str
@@ -40,12 +40,21 @@ class ProducerConfig:
     #: A PEM file of CA certificates to verify a ``secure`` producer's certificate with (instead
     #: of the system's): for a reverse proxy with a private CA. An extension: Freqtrade ignores it.
     ca_file: str | None = None
+    #: The producer's REST API user (its ``api_server.username`` / ``password``), for
+    #: :class:`~producerconsumer.ProducerAPI`. Extensions: Freqtrade ignores them.
+    api_username: str | None = None
+    api_password: str | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         ca_file = f", ca_file={self.ca_file!r}" if self.ca_file is not None else ""
+        api = ""
+        if self.api_username is not None:
+            api += f", api_username={self.api_username!r}"
+        if self.api_password is not None:
+            api += ", api_password='***'"
         return (
             f"ProducerConfig(name={self.name!r}, host={self.host!r}, port={self.port}, "
-            f"secure={self.secure}{ca_file}, ws_token='***')"
+            f"secure={self.secure}{ca_file}{api}, ws_token='***')"
         )
 
 
@@ -91,7 +100,16 @@ class ConsumerConfig:
 
 # --- parsing
 
-_PRODUCER_KEYS = ("name", "host", "port", "secure", "ws_token", "ca_file")
+_PRODUCER_KEYS = (
+    "name",
+    "host",
+    "port",
+    "secure",
+    "ws_token",
+    "ca_file",
+    "api_username",
+    "api_password",
+)
 _SECTION_KEYS = (
     "enabled",
     "producers",
@@ -321,7 +339,19 @@ def _parse_producer(problems: list[tuple[str, str]], p: str, raw: Any) -> Produc
                     "true) connections",
                     p,
                 )
-    if len(problems) > before:
+    api_username = raw.get("api_username")
+    if api_username is not None and (not isinstance(api_username, str) or not api_username):
+        problems.append(
+            (f"{p}.api_username", f"must be a non-empty string, got {_describe(api_username)}")
+        )
+    api_password = raw.get("api_password")
+    if api_password is not None and not isinstance(api_password, str):
+        # A secret: describe its type only.
+        problems.append(
+            (f"{p}.api_password", f"must be a string, got {type(api_password).__name__}")
+        )
+    # (a token that is not a str is one of the problems: the isinstance is for the type checker)
+    if len(problems) > before or not isinstance(token, str):
         return None
     return ProducerConfig(
         name=raw["name"],
@@ -330,6 +360,8 @@ def _parse_producer(problems: list[tuple[str, str]], p: str, raw: Any) -> Produc
         port=port,
         secure=secure,
         ca_file=ca_file,
+        api_username=api_username,
+        api_password=api_password,
     )
 
 

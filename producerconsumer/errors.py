@@ -4,6 +4,8 @@ there is one, what to do next. No message ever contains a token."""
 from __future__ import annotations
 
 __all__ = [
+    "APIConnectionError",
+    "APIError",
     "AuthenticationError",
     "ConfigError",
     "ProducerError",
@@ -37,7 +39,22 @@ class ProducerError(Exception):
 
 
 class AuthenticationError(ProducerError):
-    """The producer refused the ``ws_token`` (HTTP 403 at the websocket handshake)."""
+    """The producer refused the ``ws_token`` (HTTP 403 at the websocket handshake), or its REST
+    API refused the username and password (HTTP 401)."""
+
+
+class APIError(ProducerError):
+    """A producer's REST API call failed. ``endpoint`` is its path (``/api/v1/...``), ``status``
+    the HTTP status (None when there was no answer); the message says what to do."""
+
+    def __init__(self, producer: str, endpoint: str, status: int | None, message: str) -> None:
+        self.endpoint = endpoint
+        self.status = status
+        super().__init__(producer, message)
+
+
+class APIConnectionError(APIError, ConnectionError):
+    """A producer's REST API could not be reached at all (refused, unresolvable, TLS, timeout)."""
 
 
 class ReadyTimeout(ProducerError, TimeoutError):

@@ -25,14 +25,13 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, Protocol
 
 import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.axis import Axis
-from matplotlib.backend_bases import RendererBase
+from matplotlib.axis import Tick, XAxis, YAxis
 from matplotlib.cbook import is_math_text
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.colors import to_rgba
@@ -41,6 +40,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.layout_engine import ConstrainedLayoutEngine, LayoutEngine
 from matplotlib.ticker import NullLocator
 from matplotlib.transforms import Bbox
+from numpy.typing import ArrayLike
 
 from .columns import OHLC_COLUMNS, SIGNAL_COLUMNS
 
@@ -198,7 +198,9 @@ def _candles(ax: Axes, x: np.ndarray, width: float, frame: pd.DataFrame) -> None
     wicks = np.stack([np.column_stack([x, low]), np.column_stack([x, h])], axis=1)
     # autolim=False and the limits from the arrays below: matplotlib would measure the 3000
     # paths one by one for the same numbers.
-    ax.add_collection(LineCollection(wicks, colors=colors, linewidths=0.8), autolim=False)
+    # An (N, 2, 2) array is a sequence of segments at run time; matplotlib's stub says Sequence.
+    wick_lines = LineCollection(wicks, colors=colors, linewidths=0.8)  # type: ignore[arg-type]
+    ax.add_collection(wick_lines, autolim=False)
     left, right = x - width / 2, x + width / 2
     bottom, top = np.minimum(o, c), np.maximum(o, c)
     bodies = np.stack(
@@ -210,10 +212,14 @@ def _candles(ax: Axes, x: np.ndarray, width: float, frame: pd.DataFrame) -> None
         ],
         axis=1,
     )
-    ax.add_collection(
-        PolyCollection(bodies, facecolors=colors, edgecolors=colors, linewidths=0.5),
-        autolim=False,
+    # An (N, 4, 2) array takes PolyCollection's fast path for arrays; its stub says Sequence.
+    body_polygons = PolyCollection(
+        bodies,  # type: ignore[arg-type]
+        facecolors=colors,
+        edgecolors=colors,
+        linewidths=0.5,
     )
+    ax.add_collection(body_polygons, autolim=False)
     _update_datalim(ax, np.concatenate([wicks.reshape(-1, 2), bodies.reshape(-1, 2)]))
     ax.autoscale_view()
     ax.plot([], [], color=_UP, lw=4, label="price")  # one legend entry for the candles
@@ -239,7 +245,8 @@ def _signal_markers(ax: Axes, x: np.ndarray, frame: pd.DataFrame, column: str) -
     style = _STYLES.get(base or "", _SignalStyle("o", "0.3", True))
     on = _numbers(frame, column) == 1
     # A producer's signal merged into a consumer frame, e.g. enter_long_default.
-    producer = base is not None and column != base
+    producer_name = column[len(base) + 1 :] if base is not None and column != base else None
+    producer = producer_name is not None
     low = _numbers(frame, "low" if "low" in frame.columns else "close")
     high = _numbers(frame, "high" if "high" in frame.columns else "close")
     span = np.nanmax(high) - np.nanmin(low) if len(x) and np.isfinite(high).any() else 0.0
@@ -254,8 +261,21 @@ def _signal_markers(ax: Axes, x: np.ndarray, frame: pd.DataFrame, column: str) -
         edgecolors=style.color,
         linewidths=1.4,
         zorder=3,
-        label=f"{column} (producer {column[len(base) + 1 :]})" if producer else column,
+        label=f"{column} (producer {producer_name})" if producer else column,
     )
+
+
+class _Renderer(Protocol):
+    """What the layout measures text with: the renderer of a canvas that has one
+    (``FigureCanvasAgg.get_renderer()``, the backend of notebooks and ipympl)."""
+
+    dpi: float
+
+    def points_to_pixels(self, points: float) -> float: ...
+
+    def get_text_width_height_descent(
+        self, s: str, prop: FontProperties, ismath: bool | Literal["TeX"]
+    ) -> tuple[float, float, float]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,7 +350,7 @@ class StableConstrainedLayout(LayoutEngine):
         self._positions = [ax.get_position(original=True).frozen() for ax in axes]
         self._key = self._layout_key(fig, renderer)
 
-    def _layout_key(self, fig: Figure, renderer: RendererBase) -> tuple[Any, ...]:
+    def _layout_key(self, fig: Figure, renderer: _Renderer) -> tuple[Any, ...]:
         parts: list[Any] = [
             tuple(fig.bbox.bounds),
             fig.dpi,
@@ -351,8 +371,8 @@ class StableConstrainedLayout(LayoutEngine):
                 gridspec = spec.get_gridspec()
                 grid = (
                     spec.get_geometry(),
-                    tuple(gridspec.get_height_ratios() or ()),
-                    tuple(gridspec.get_width_ratios() or ()),
+                    _ratios(gridspec.get_height_ratios()),
+                    _ratios(gridspec.get_width_ratios()),
                 )
             legend = ax.get_legend()
             x_key, x_labels, x_depths = self._axis_state(ax.xaxis, renderer)
@@ -376,7 +396,7 @@ class StableConstrainedLayout(LayoutEngine):
         return tuple(parts)
 
     def _axis_state(
-        self, axis: Axis, renderer: RendererBase
+        self, axis: XAxis | YAxis, renderer: _Renderer
     ) -> tuple[tuple[Any, ...], list[_TickLabel], tuple[float, float]]:
         """What the axis adds to the layout, found without drawing it: a key of its tick
         labels in view and of how they are shown; those labels; and how far its decorations
@@ -404,7 +424,8 @@ class StableConstrainedLayout(LayoutEngine):
             if isinstance(locator, NullLocator):
                 continue
             locs = np.asarray(locator(), dtype=float)
-            texts = formatter.format_ticks(locs)
+            # matplotlib passes its tick arrays too (Axis._update_ticks); its stub says list.
+            texts = formatter.format_ticks(locs)  # type: ignore[arg-type]
             key.append(formatter.get_offset())
             ticks = axis.get_major_ticks(1) if which == "major" else axis.get_minor_ticks(1)
             if not ticks:
@@ -413,7 +434,8 @@ class StableConstrainedLayout(LayoutEngine):
             out = tick.get_tick_padding() * points
             sides = ((tick.tick1line, tick.label1), (tick.tick2line, tick.label2))
             shown = tuple(label.get_visible() for _, label in sides)
-            key.append((which, shown, tick.get_pad(), tick.get_tick_padding()))
+            pad = _tick_pad(tick)
+            key.append((which, shown, pad, tick.get_tick_padding()))
             for side, (line, _) in enumerate(sides):
                 if line.get_visible():
                     depths[side] = max(depths[side], out)
@@ -421,7 +443,8 @@ class StableConstrainedLayout(LayoutEngine):
                 continue
             label = tick.label1
             prop = label.get_fontproperties()
-            rotation, ha, va = label.get_rotation(), label.get_ha(), label.get_va()
+            rotation = label.get_rotation()
+            ha, va = label.get_horizontalalignment(), label.get_verticalalignment()
             # by value: a Text's font properties are changed in place
             key.append((hash(prop), rotation, ha, va))
             centred = rotation == 0 and (
@@ -456,24 +479,36 @@ class StableConstrainedLayout(LayoutEngine):
                 depth = max(depth, (height if is_x else width) if rotation == 0 else 0.0)
             for side, (_, side_label) in enumerate(sides):
                 if side_label.get_visible() and depth > 0:
-                    reach_out = out + tick.get_pad() * points + depth
+                    reach_out = out + pad * points + depth
                     depths[side] = max(depths[side], reach_out)
         return tuple(key), labels, (depths[0], depths[1])
 
     def _extent(
-        self, text: str, prop: FontProperties, usetex: bool, renderer: RendererBase
+        self, text: str, prop: FontProperties, usetex: bool, renderer: _Renderer
     ) -> tuple[float, float]:
         if not text:
             return 0.0, 0.0
         cache_key = (text, hash(prop), usetex, renderer.dpi)
         extent = self._extents.get(cache_key)
         if extent is None:
-            ismath: Any = "TeX" if usetex else is_math_text(text)
+            ismath: bool | Literal["TeX"] = "TeX" if usetex else is_math_text(text)
             width, height, _ = renderer.get_text_width_height_descent(text, prop, ismath=ismath)
             if len(self._extents) > 2000:
                 self._extents.clear()
             extent = self._extents[cache_key] = (width, height)
         return extent
+
+
+def _ratios(ratios: ArrayLike | None) -> tuple[float, ...]:
+    """A grid's height or width ratios, as a key (``()`` for none)."""
+    return () if ratios is None else tuple(np.asarray(ratios, dtype=float).ravel().tolist())
+
+
+def _tick_pad(tick: Tick) -> float:
+    """``tick.get_pad()``: its label's distance from the tick, in points."""
+    # Tick.get_pad returns Tick._pad, a float; matplotlib's stub declares `-> None`.
+    pad: float = tick.get_pad()  # type: ignore[func-returns-value, assignment]
+    return pad
 
 
 def _overhangs(

@@ -27,7 +27,7 @@ as in Freqtrade's copy, because a whole-series VWAP looks ahead.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from typing import Literal, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -65,8 +65,8 @@ __all__ = [
     "zscore",
 ]
 
-SeriesLike = pd.Series | np.ndarray
-Reducer = Callable[[np.ndarray], np.ndarray]
+SeriesLike: TypeAlias = pd.Series | np.ndarray
+Reducer: TypeAlias = Callable[[np.ndarray], np.ndarray]
 
 
 def _series(data: SeriesLike) -> pd.Series:
@@ -179,12 +179,12 @@ def crossed(
     first = _series(series1)
     second = pd.Series(series2, index=first.index) if isinstance(series2, np.ndarray) else series2
     if direction == "above":
-        return crossed_above(first, second)  # type: ignore[arg-type]
+        return crossed_above(first, second)
     if direction == "below":
-        return crossed_below(first, second)  # type: ignore[arg-type]
+        return crossed_below(first, second)
     if direction is not None:
         raise ValueError(f"direction must be 'above', 'below' or None, got {direction!r}")
-    return crossed_above(first, second) | crossed_below(first, second)  # type: ignore[arg-type]
+    return crossed_above(first, second) | crossed_below(first, second)
 
 
 def mid_price(bars: pd.DataFrame) -> pd.Series:

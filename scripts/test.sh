@@ -3,7 +3,7 @@
 #
 #   1. the Freqtrade 2026.9 oracle in its own virtualenv (scripts/oracle_venv.sh), for interop tests
 #   2. the package with the newest pandas 3.x (and JupyterLab + Debian chromium for the browser
-#      test): ruff, then every test
+#      test): ruff, mypy (configured in pyproject.toml), then every test
 #   3. the package with pandas 2.2: every test again but the browser one
 #
 # Needs only python3 (>= 3.11), the package registries and root for apt-get (chromium).
@@ -35,6 +35,7 @@ bash scripts/install_browser_deps.sh .venv-test 2>&1 | { grep -v -e "^WARNING: L
 .venv-test/bin/python -c "import pandas; print('pandas', pandas.__version__)"
 .venv-test/bin/ruff check .
 .venv-test/bin/ruff format --check .
+.venv-test/bin/mypy
 .venv-test/bin/python -m pytest -q -p no:cacheprovider "$@"
 
 echo "== pandas 2.2"

@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pytest
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "reference" / "samples"
+SAMPLES = Path(__file__).resolve().parent / "data"  # frames captured from Freqtrade 2026.9
 
 
 @pytest.fixture
 def samples() -> Path:
-    if not SAMPLES.is_dir():
-        pytest.skip(f"reference samples not found at {SAMPLES} (../shared next to the repo)")
+    """The captured Freqtrade 2026.9 wire frames (``tests/data``, see its README)."""
     return SAMPLES
 
 

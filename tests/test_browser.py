@@ -168,6 +168,7 @@ def dismiss_dialogs(page: Any) -> list[str]:
     return seen
 
 
+@pytest.mark.slow
 def test_quickstart_dashboard_in_chromium(lab, tmp_path):
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
     from playwright.sync_api import sync_playwright

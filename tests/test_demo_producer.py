@@ -24,7 +24,7 @@ from producerconsumer.demo.market import SyntheticMarket, last_closed_candle, ti
 from producerconsumer.demo.strategy import ANALYZED_COLUMNS, analyze
 from producerconsumer.wire import decode_dataframe
 
-SAMPLES = Path("/work/shared/reference/samples")
+SAMPLES = Path(__file__).resolve().parent / "data"  # frames captured from Freqtrade 2026.9
 TOKEN = "s3cret-token"
 END = datetime(2026, 11, 23, 22, 3, tzinfo=UTC)
 PAIRS = ["BTC/USDT", "ETH/USDT"]

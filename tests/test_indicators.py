@@ -15,7 +15,18 @@ import pytest
 
 from producerconsumer import indicators as ind
 
-REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent / "interop" / "oracle"))
+from locate import REPO, find_oracle_python  # the one oracle-locating rule
+
+
+def _oracle_python() -> str:
+    """The Freqtrade oracle venv's Python (it has talib): skipped without one, failed under CI."""
+    path, why_not = find_oracle_python()
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{why_not} (CI is set: oracle tests must run, not skip)", pytrace=False)
+        pytest.skip(why_not)
+    return str(path)
 
 
 def _walk(n: int = 3000, seed: int = 1) -> pd.Series:
@@ -86,9 +97,7 @@ ORACLE_SCRIPT = textwrap.dedent(
 @pytest.mark.oracle
 def test_matches_talib_in_oracle_venv() -> None:
     """The same comparison run by the Freqtrade oracle venv's Python, which has talib."""
-    python = os.environ.get("PC_ORACLE_PYTHON")
-    if not python or not Path(python).exists():
-        pytest.skip("PC_ORACLE_PYTHON (a Python with talib, e.g. the Freqtrade oracle) is not set")
+    python = _oracle_python()
     script = ORACLE_SCRIPT.format(repo=str(REPO), cases=CASES)
     done = subprocess.run(
         [python, "-c", script], capture_output=True, text=True, timeout=120, check=False
@@ -127,9 +136,7 @@ QTPYLIB_SCRIPT = textwrap.dedent(
 
 @pytest.mark.oracle
 def test_matches_qtpylib_in_oracle_venv() -> None:
-    python = os.environ.get("PC_ORACLE_PYTHON")
-    if not python or not Path(python).exists():
-        pytest.skip("PC_ORACLE_PYTHON (the Freqtrade oracle venv's Python) is not set")
+    python = _oracle_python()
     done = subprocess.run(
         [python, "-c", QTPYLIB_SCRIPT.format(repo=str(REPO))],
         capture_output=True,

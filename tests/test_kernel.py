@@ -63,6 +63,7 @@ def run_all(client, cells: list[str], timeout: float = 60) -> tuple[dict, list[s
     return {i: replies[i] for i in ids}, outputs
 
 
+@pytest.mark.slow
 def test_run_all_in_real_kernel_without_nesting(kernel):
     manager, client = kernel
     with pc.DemoProducer(

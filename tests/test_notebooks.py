@@ -75,6 +75,7 @@ def test_there_are_notebooks_and_they_are_stripped():
     assert len(parameters) == 1 and "CONFIG = None" in parameters[0].source
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_top_to_bottom(path, kernel_path):
     notebook = nbformat.read(path, as_version=4)
@@ -102,6 +103,7 @@ def test_notebook_runs_top_to_bottom(path, kernel_path):
     assert any(model["model_name"] == "ImageModel" for model in state.values())
 
 
+@pytest.mark.slow
 def test_connect_notebook_with_a_real_config_file(tmp_path, kernel_path):
     """03 pointed (through its parameters) at a Freqtrade config file of a running producer."""
     path = NOTEBOOKS[2]
@@ -157,6 +159,7 @@ def run_all(client, cells: list[str], timeout: float = 90) -> tuple[list[dict], 
     return [replies[i] for i in ids], "".join(texts)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS[:2], ids=lambda p: p.stem)
 def test_notebook_run_all_queued(path, kernel_path):
     """All cells queued at once; then the dashboard is still live: a candle sent after the
@@ -185,6 +188,7 @@ def test_notebook_run_all_queued(path, kernel_path):
         manager.shutdown_kernel(now=True)
 
 
+@pytest.mark.slow
 def test_strategy_notebook_reruns_from_the_committed_recording(kernel_path):
     """02 with ``SOURCE = "replay:data/demo-session.pcrec"``: no producer needed."""
     path = NOTEBOOKS[1]

@@ -137,6 +137,7 @@ def positions(fig) -> np.ndarray:
     return np.array([ax.get_position().extents for ax in fig.axes]) * np.tile(fig.bbox.size, 2)
 
 
+@pytest.mark.slow
 def test_stable_constrained_layout_matches_constrained_layout(frame):
     """A live plot redrawn with the next candle each time, on new figures sharing one engine:
     with tolerance 0 the pixels are those of layout="constrained"; with the default tolerance

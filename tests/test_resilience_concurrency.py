@@ -11,12 +11,14 @@ import threading
 import time
 
 import pandas as pd
+import pytest
 
 import producerconsumer as pc
 
 PAIRS = [f"C{i:03d}/USDT" for i in range(100)]
 
 
+@pytest.mark.slow
 def test_readers_never_see_a_torn_frame_while_100_pairs_update():
     problems: list[str] = []
     reads = [0]

@@ -85,6 +85,7 @@ def synced(consumer: pc.AsyncConsumer, producer: pc.DemoProducer) -> bool:
     return True
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(180)
 async def test_producer_killed_and_restarted_at_random_moments():
     rng = random.Random(SEED)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol, TypeGuard
 
 __all__ = [
     "BaseParameter",
@@ -211,7 +211,16 @@ class BooleanParameter(CategoricalParameter):
         )
 
 
-def is_parameter(value: object) -> bool:
+class _Parameter(Protocol):
+    """What :func:`is_parameter` recognises: a :class:`BaseParameter` or Freqtrade's own."""
+
+    value: Any
+    space: str | None
+    optimize: bool
+    load: bool
+
+
+def is_parameter(value: object) -> TypeGuard[_Parameter]:
     """Ours or Freqtrade's: anything with a ``value`` and the flags parameters carry."""
     if isinstance(value, BaseParameter):
         return True

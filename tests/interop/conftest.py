@@ -4,8 +4,8 @@ Freqtrade is GPLv3 and pins its own dependency set, so it never enters this proc
 scripts in ``oracle/`` run in the oracle venv as subprocesses and exchange JSON with the tests
 (``oracle/framejson.py`` moves frames exactly, across pandas versions).
 
-The oracle python is ``$PC_ORACLE_PYTHON``, else ``<repo>/.oracle-venv/bin/python``, else
-``/tmp/oracle/venv/bin/python`` (a developer convenience). Without one the tests are skipped,
+The oracle python is ``$PC_ORACLE_PYTHON``, else ``<repo>/.oracle-venv/bin/python`` (the one
+rule of ``oracle/locate.py``). Without one the tests are skipped with the locator's reason,
 except under CI (``$CI`` set), where they fail: a skipped oracle test proves nothing there.
 """
 
@@ -17,20 +17,21 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 import numpy as np
 import pandas as pd
 import pytest
 
 ORACLE_DIR = Path(__file__).resolve().parent / "oracle"
-REPO = Path(__file__).resolve().parents[2]
-SAMPLES = REPO.parent / "shared" / "reference" / "samples"
 FREQTRADE_VERSION = "2026.9"
 
 sys.path.insert(0, str(ORACLE_DIR))
 import framejson  # noqa: E402  (shared with the oracle scripts)
 import lineproto  # noqa: E402
+from locate import REPO, find_oracle_python  # noqa: E402
+
+SAMPLES = REPO / "tests" / "data"  # frames captured from Freqtrade 2026.9 (see its README)
 
 START_TIMEOUT = 60.0  # first start imports Freqtrade (cold caches on CI)
 COMMAND_TIMEOUT = 30.0
@@ -45,34 +46,18 @@ _PROCESSES = pytest.StashKey[list["OracleProcess"]]()
 # --- locating the oracle
 
 
-def _unavailable(reason: str) -> None:
+def _unavailable(reason: str) -> NoReturn:
     if os.environ.get("CI"):
         pytest.fail(f"{reason} (CI is set: oracle tests must run, not skip)", pytrace=False)
     pytest.skip(reason)
 
 
-def _candidate_pythons() -> list[tuple[Path, str]]:
-    env = os.environ.get("PC_ORACLE_PYTHON")
-    if env:
-        return [(Path(env), "$PC_ORACLE_PYTHON")]
-    return [
-        (REPO / ".oracle-venv" / "bin" / "python", "<repo>/.oracle-venv"),
-        (Path("/tmp/oracle/venv/bin/python"), "/tmp/oracle/venv (dev convenience)"),
-    ]
-
-
 @pytest.fixture(scope="session")
 def oracle_python() -> Path:
-    """The oracle venv's python, checked to import freqtrade."""
-    candidates = _candidate_pythons()
-    found = [(path, origin) for path, origin in candidates if path.exists()]
-    if not found:
-        tried = ", ".join(f"{path} ({origin})" for path, origin in candidates)
-        _unavailable(
-            f"no Freqtrade oracle python: tried {tried}; run scripts/oracle_venv.sh and "
-            "export PC_ORACLE_PYTHON=<the path it prints>"
-        )
-    path, origin = found[0]
+    """The oracle venv's python (``oracle/locate.py``), checked to import freqtrade."""
+    path, why_not = find_oracle_python()
+    if path is None:
+        _unavailable(why_not)
     try:
         probe = subprocess.run(
             [str(path), "-c", "import freqtrade, pandas; print(freqtrade.__version__)"],
@@ -82,9 +67,9 @@ def oracle_python() -> Path:
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        _unavailable(f"oracle python {path} ({origin}) does not run: {exc}")
+        _unavailable(f"oracle python {path} does not run: {exc}")
     if probe.returncode != 0:
-        _unavailable(f"oracle python {path} ({origin}) cannot import freqtrade:\n{probe.stderr}")
+        _unavailable(f"oracle python {path} cannot import freqtrade:\n{probe.stderr}")
     version = probe.stdout.strip()
     if version != FREQTRADE_VERSION:
         _unavailable(

@@ -67,6 +67,7 @@ def consumers(start_ft_consumer) -> Connect:
     return connect
 
 
+@pytest.mark.slow
 def test_same_frames_from_freqtrade_producer(start_ft_producer, consumers: Connect) -> None:
     producer: FtProducer = start_ft_producer(token=TOKEN)
     frames = {"BTC/USDT": make_frame("BTC/USDT", 1500), "ETH/USDT": make_frame("ETH/USDT", 400)}

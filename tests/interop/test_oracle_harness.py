@@ -69,6 +69,7 @@ async def test_ft_producer_speaks_the_documented_protocol(producer: FtProducer) 
     assert refused.value.response.status_code == 403
 
 
+@pytest.mark.slow
 def test_ft_consumer_syncs_and_appends_from_ft_producer(
     producer: FtProducer, start_ft_consumer
 ) -> None:

@@ -19,7 +19,7 @@ from .conftest import REPO
 ORACLE_TESTS = Path(__file__).resolve().parent / "oracle_tests"
 DIFFERENTIAL_TIMEOUT = 600  # normally about 2-3 minutes on two cores
 
-pytestmark = pytest.mark.oracle
+pytestmark = [pytest.mark.oracle, pytest.mark.slow]
 
 
 def test_merge_and_timeframes_match_freqtrade(oracle_python: Path) -> None:

@@ -115,12 +115,15 @@ def build_config(args: argparse.Namespace) -> dict[str, Any]:
 
 
 class Producer:
+    # Overridden by ft_api.py (a bot that also answers the trading REST endpoints).
+    bot_class: type[FakeBot] = FakeBot
+
     def __init__(self, args: argparse.Namespace) -> None:
         self.config = build_config(args)
         self.timeframe: str = args.timeframe
         self.candle_type = self.config["candle_type_def"]
         init_db("sqlite://")
-        self.bot = FakeBot(self.config)
+        self.bot = self.bot_class(self.config)
         self.api: ApiServer = self.bot.rpc.registered_modules[0]
         stream = ApiServer._message_stream
         if stream is None:

@@ -1,0 +1,171 @@
+"""Backtest statistics and result files against Freqtrade 2026.9.
+
+* ``oracle_tests/parity_metrics.py`` runs inside the oracle venv (it imports Freqtrade): our
+  ``compute_metrics`` / ``settings_metrics`` / ``market_change`` against Freqtrade's
+  ``generate_strategy_stats`` / ``calculate_market_change`` on trades made by Freqtrade's own
+  trade model (``PC_METRICS_CASES``, default 500, plus market-change cases), and on whole
+  backtests by Freqtrade's ``Backtesting`` (a fifth as many), wallet statistics included.
+* ``to_freqtrade``'s files are read by Freqtrade's ``backtesting-show`` command and by the
+  loaders its API server (FreqUI's backtest history) uses.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from backtest_fakes import sample_result  # tests/, on the path as the tests' base directory
+
+from producerconsumer.backtest.export import to_freqtrade
+
+from .conftest import REPO
+
+ORACLE_TESTS = Path(__file__).resolve().parent / "oracle_tests"
+DIFFERENTIAL_TIMEOUT = 900  # 500 cases take ~5 minutes on two busy cores
+COMMAND_TIMEOUT = 180
+
+pytestmark = pytest.mark.oracle
+
+
+@pytest.mark.slow
+def test_metrics_match_freqtrade(oracle_python: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1"}
+    command = [
+        str(oracle_python),
+        "-m",
+        "pytest",
+        str(ORACLE_TESTS / "parity_metrics.py"),
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-c",
+        str(ORACLE_TESTS / "pytest.ini"),
+    ]
+    try:
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=DIFFERENTIAL_TIMEOUT,
+            env=env,
+            cwd=str(ORACLE_TESTS),
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"the differential run took over {DIFFERENTIAL_TIMEOUT} s:\n{exc.stdout}")
+    output = f"$ {' '.join(command)}\n{done.stdout[-20_000:]}\n{done.stderr[-5000:]}"
+    assert done.returncode == 0, output
+    assert " passed" in done.stdout and "skipped" not in done.stdout, output
+
+
+def _freqtrade(oracle_python: Path, args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """The ``freqtrade`` command of the oracle venv."""
+    command = [str(oracle_python), "-m", "freqtrade", *args]
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+    return subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT,
+        env=env,
+        cwd=str(cwd),
+        check=False,
+    )
+
+
+def test_backtesting_show_reads_our_export(oracle_python: Path, tmp_path: Path) -> None:
+    result = sample_result()
+    zip_path = to_freqtrade(result, tmp_path / "backtest_results")
+    userdir = tmp_path / "user_data"
+    userdir.mkdir()
+    done = _freqtrade(
+        oracle_python,
+        ["backtesting-show", "--userdir", str(userdir), "--backtest-filename", str(zip_path)],
+        tmp_path,
+    )
+    output = f"{done.stdout}\n{done.stderr}"
+    assert done.returncode == 0, output
+    text = done.stdout
+    for title in ("BACKTESTING REPORT", "EXIT REASON STATS", "SUMMARY METRICS", "STRATEGY SUMMARY"):
+        assert title in text, output
+    metrics = result.metrics
+    assert "SampleConsumer" in text
+    # Freqtrade's own formatting of our numbers: 3 trades, -3.635 USDT, -0.36 %, 66.7 % won.
+    assert f"{metrics['profit_total_abs']:.3f} USDT" == "-3.635 USDT"
+    assert "-3.635 USDT" in text and "-0.36%" in text, output
+    assert "2     0     1  66.7" in text, output
+    for reason in ("roi", "stop_loss", "force_exit"):
+        assert reason in text, output
+    assert "Drawdown start" in text and "2026-01-01 05:00:00" in text, output
+
+
+LOADER = """
+import json, sys
+from pathlib import Path
+from freqtrade.data.btanalysis import load_backtest_data, load_backtest_stats
+from freqtrade.data.btanalysis.bt_fileutils import (
+    get_backtest_market_change, get_backtest_resultlist, get_backtest_wallet_change,
+)
+
+directory = Path(sys.argv[1])
+stats = load_backtest_stats(directory)  # via .last_result.json, as FreqUI's default
+trades = load_backtest_data(directory)
+listed = get_backtest_resultlist(directory)
+strategy = stats["strategy"]["SampleConsumer"]
+zip_path = directory / json.loads((directory / ".last_result.json").read_text())["latest_backtest"]
+market = get_backtest_market_change(zip_path)
+wallet = get_backtest_wallet_change(zip_path, "SampleConsumer")
+print(json.dumps({
+    "keys": sorted(strategy),
+    "total_trades": strategy["total_trades"],
+    "profit_total_abs": strategy["profit_total_abs"],
+    "max_drawdown_abs": strategy["max_drawdown_abs"],
+    "trades": len(trades),
+    "pairs": trades["pair"].tolist(),
+    "profit_abs": trades["profit_abs"].tolist(),
+    "open_dates": [d.isoformat() for d in trades["open_date"]],
+    "listed": [[e["strategy"], e["run_id"]] for e in listed],
+    "metadata": stats["metadata"]["SampleConsumer"]["run_id"],
+    "market_columns": market.columns.tolist(),
+    "market_rows": len(market),
+    "market_last_rel_mean": float(market["rel_mean"].iloc[-1]),
+    "wallet_columns": wallet.columns.tolist(),
+    "wallet_rows": len(wallet),
+}))
+"""
+
+
+def test_freqtrade_loaders_read_our_export(oracle_python: Path, tmp_path: Path) -> None:
+    """What FreqUI's backtest history goes through: the result list, the stats, the trades,
+    the market-change and wallet series."""
+    pytest.importorskip("pyarrow", reason="the export writes the feather series with pyarrow")
+    result = sample_result()
+    directory = tmp_path / "backtest_results"
+    to_freqtrade(result, directory)
+    done = subprocess.run(
+        [str(oracle_python), "-c", LOADER, str(directory)],
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert loaded["total_trades"] == 3
+    assert loaded["profit_total_abs"] == result.metrics["profit_total_abs"]  # exact through JSON
+    assert loaded["max_drawdown_abs"] == result.metrics["max_drawdown_abs"]
+    assert loaded["trades"] == 3
+    assert loaded["pairs"] == result.trades["pair"].tolist()
+    assert loaded["profit_abs"] == result.trades["profit_abs"].tolist()
+    assert loaded["open_dates"] == [d.isoformat() for d in result.trades["open_date"]]
+    assert loaded["listed"] == [["SampleConsumer", loaded["metadata"]]]
+    # FreqUI's market-change chart and wallet series.
+    assert loaded["market_columns"] == ["date", "mean", "rel_mean", "count", "__date_ts"]
+    assert loaded["market_rows"] == 47  # the candles from the start, the last one excluded
+    assert loaded["wallet_columns"][:5] == ["index", "date", "currency", "rate", "balance"]
+    assert loaded["wallet_rows"] > 47
+    for key in ("results_per_pair", "exit_reason_summary", "sharpe", "trades", "stoploss"):
+        assert key in loaded["keys"]

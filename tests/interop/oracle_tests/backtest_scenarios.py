@@ -1,0 +1,559 @@
+"""Generated backtest scenarios, run through Freqtrade 2026.9's ``Backtesting`` and through
+``pc.backtest``, INSIDE the oracle venv (it imports Freqtrade). Used by
+``test_backtest_parity.py`` and runnable alone::
+
+    PYTHONPATH=<repo> <oracle python> tests/interop/oracle_tests/backtest_scenarios.py \
+        --count 200 --seed 1 [--budget 60]
+
+How Freqtrade runs offline here: its ``Exchange`` is built with ccxt's initialisation, the
+market reload and the config validation patched out, and one market per pair with no amount or
+price precision and no limits (``MARKET`` below: the market definition ``pc.backtest``
+documents). Patching happens in this process only. One ``Backtesting`` per strategy class is
+reused for many scenarios: per scenario the strategy's settings, the fee, the wallet and the
+price ticks are set as Freqtrade's own start-up sets them, and then the steps of
+``Backtesting.backtest_one_strategy`` run (``advise_all_indicators``, trimming,
+``Backtesting.backtest``).
+
+The strategies read their signals from columns of the generated candles (``sig_enter`` ...)
+and their callbacks follow the scenario's ``rules`` (deterministic functions of what both
+engines pass them), so both sides see the same strategy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+from unittest.mock import MagicMock, PropertyMock, patch
+
+import numpy as np
+import pandas as pd
+
+STAKE = "USDT"
+TIMEFRAME = "5m"
+TF_MIN = 5
+MARKET_TEMPLATE: dict[str, Any] = {
+    "active": True,
+    "spot": True,
+    "type": "spot",
+    "margin": False,
+    "swap": False,
+    "future": False,
+    "option": False,
+    "linear": None,
+    "contract": False,
+    "contractSize": None,
+    "precision": {"amount": None, "price": None},
+    "limits": {
+        "amount": {"min": None, "max": None},
+        "cost": {"min": None, "max": None},
+        "price": {"min": None, "max": None},
+        "leverage": {"min": None, "max": None},
+    },
+    "info": {},
+}
+
+
+# --------------------------------------------------------------------------------------------
+# the shared strategy behaviour (mixed into Freqtrade's IStrategy and into ours)
+
+
+class ScenarioRules:
+    """Signals from the candles' ``sig_*`` columns; callbacks from ``self.rules``."""
+
+    rules: dict[str, Any] = {}  # noqa: RUF012
+
+    def populate_indicators(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
+        return dataframe
+
+    def populate_entry_trend(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
+        dataframe.loc[:, "enter_long"] = dataframe["sig_enter"]
+        tags = dataframe["sig_etag"]
+        has = tags.notna() & (dataframe["sig_enter"] == 1)
+        dataframe.loc[has, "enter_tag"] = tags[has]
+        return dataframe
+
+    def populate_exit_trend(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
+        dataframe.loc[:, "exit_long"] = dataframe["sig_exit"]
+        tags = dataframe["sig_xtag"]
+        has = tags.notna() & (dataframe["sig_exit"] == 1)
+        dataframe.loc[has, "exit_tag"] = tags[has]
+        return dataframe
+
+
+def _minute_key(current_time: Any, pair: str) -> int:
+    return int(current_time.timestamp() // 60 // TF_MIN) + len(pair) + ord(pair[1])
+
+
+class CallbackRules(ScenarioRules):
+    def custom_exit(self, pair, trade, current_time, current_rate, current_profit, **kwargs):
+        r = self.rules.get("custom_exit")
+        if not r:
+            return None
+        if current_profit > r["above"] and _minute_key(current_time, pair) % r["every"] == 0:
+            return r["reason"] if r["reason"] else True
+        if r.get("raise") and _minute_key(current_time, pair) % 7 == 3:
+            raise RuntimeError("a failing custom_exit")
+        return None
+
+    def confirm_trade_entry(
+        self, pair, order_type, amount, rate, time_in_force, current_time, entry_tag, side, **kwargs
+    ):
+        r = self.rules.get("confirm_entry")
+        if not r:
+            return True
+        return _minute_key(current_time, pair) % r["every"] != 0
+
+    def confirm_trade_exit(
+        self,
+        pair,
+        trade,
+        order_type,
+        amount,
+        rate,
+        time_in_force,
+        exit_reason,
+        current_time,
+        **kwargs,
+    ):
+        r = self.rules.get("confirm_exit")
+        if not r:
+            return True
+        if exit_reason in r["reasons"] and _minute_key(current_time, pair) % r["every"] == 0:
+            return False
+        return True
+
+    def custom_stake_amount(
+        self,
+        pair,
+        current_time,
+        current_rate,
+        proposed_stake,
+        min_stake,
+        max_stake,
+        leverage,
+        entry_tag,
+        side,
+        **kwargs,
+    ):
+        r = self.rules.get("stake")
+        if not r:
+            return proposed_stake
+        kind = r["kind"]
+        if kind == "factor":
+            return proposed_stake * r["value"]
+        if kind == "fixed":
+            return r["value"]
+        if kind == "max":
+            return max_stake
+        return proposed_stake
+
+
+class StoplossRules(CallbackRules):
+    def custom_stoploss(self, pair, trade, current_time, current_rate, current_profit, **kwargs):
+        r = self.rules.get("custom_stoploss")
+        if not r:
+            return None
+        if current_profit > r["above"]:
+            return r["tight"]
+        if _minute_key(current_time, pair) % r["every"] == 0:
+            return r["loose"]
+        return None
+
+
+class AfterFillRules(CallbackRules):
+    def custom_stoploss(
+        self, pair, trade, current_time, current_rate, current_profit, after_fill, **kwargs
+    ):
+        r = self.rules.get("custom_stoploss")
+        if not r:
+            return None
+        if after_fill:
+            return r["fill"]
+        if current_profit > r["above"]:
+            return r["tight"]
+        return None
+
+
+KINDS = ("plain", "callbacks", "stoploss", "afterfill")
+MIXINS = {
+    "plain": ScenarioRules,
+    "callbacks": CallbackRules,
+    "stoploss": StoplossRules,
+    "afterfill": AfterFillRules,
+}
+
+
+# --------------------------------------------------------------------------------------------
+# scenario generation
+
+
+def _candles(rng: np.random.Generator, start: pd.Timestamp, rows: int) -> pd.DataFrame:
+    decimals = int(rng.choice([0, 1, 2, 3, 4, 6, 8]))
+    price = float(rng.choice([0.5, 3.0, 25.0, 180.0, 2500.0, 40000.0]))
+    if decimals == 0:
+        price = max(price, 100.0)
+    vol = float(rng.choice([0.002, 0.005, 0.01, 0.03]))
+    closes = price * np.exp(np.cumsum(rng.normal(0, vol, rows)))
+    opens = np.empty(rows)
+    opens[0] = price
+    opens[1:] = closes[:-1] * np.where(rng.random(rows - 1) < 0.1, np.exp(rng.normal(0, vol, rows - 1)), 1.0)
+    spread_h = np.abs(rng.normal(0, vol, rows)) * closes
+    spread_l = np.abs(rng.normal(0, vol, rows)) * closes
+    highs = np.maximum(opens, closes) + spread_h
+    lows = np.minimum(opens, closes) - spread_l
+
+    def r(x: np.ndarray) -> np.ndarray:
+        return np.round(x, decimals)
+
+    opens, closes = r(opens), r(closes)
+    highs = np.maximum(r(highs), np.maximum(opens, closes))
+    lows = np.minimum(r(lows), np.minimum(opens, closes))
+    floor = 10.0**-decimals
+    lows = np.maximum(lows, floor)
+    opens = np.maximum(opens, floor)
+    closes = np.maximum(closes, floor)
+    highs = np.maximum(highs, np.maximum(opens, closes))
+    dates = start + pd.to_timedelta(np.arange(rows) * TF_MIN, unit="m")
+    frame = pd.DataFrame(
+        {
+            "date": dates,
+            "open": opens,
+            "high": highs,
+            "low": lows,
+            "close": closes,
+            "volume": rng.random(rows) * 100,
+        }
+    )
+    p_enter = float(rng.choice([0.02, 0.05, 0.15, 0.4]))
+    p_exit = float(rng.choice([0.0, 0.02, 0.08, 0.25]))
+    frame["sig_enter"] = (rng.random(rows) < p_enter).astype("int64")
+    frame["sig_exit"] = (rng.random(rows) < p_exit).astype("int64")
+    etags = np.array([None, "a", "b", "long_tag"], dtype=object)
+    xtags = np.array([None, "x", "ysig"], dtype=object)
+    frame["sig_etag"] = pd.Series(
+        etags[rng.integers(0, 4, rows)] if rng.random() < 0.5 else [None] * rows, dtype=object
+    )
+    frame["sig_xtag"] = pd.Series(
+        xtags[rng.integers(0, 3, rows)] if rng.random() < 0.5 else [None] * rows, dtype=object
+    )
+    return frame
+
+
+def make_scenario(seed: int) -> dict[str, Any]:
+    rng = np.random.default_rng(seed)
+    n_pairs = int(rng.integers(1, 9))
+    base = pd.Timestamp("2026-01-31 20:00", tz="UTC") + pd.Timedelta(
+        minutes=5 * int(rng.integers(0, 2000))
+    )
+    rows = int(rng.choice([30, 80, 150, 300]))
+    frames: dict[str, pd.DataFrame] = {}
+    for i in range(n_pairs):
+        pair = f"C{i}{chr(65 + int(rng.integers(0, 26)))}/{STAKE}"
+        offset = int(rng.integers(0, 20)) if rng.random() < 0.3 else 0
+        length = rows - (int(rng.integers(0, 20)) if rng.random() < 0.3 else 0) - offset
+        frames[pair] = _candles(rng, base + pd.Timedelta(minutes=5 * offset), max(length, 3))
+    kind = str(rng.choice(KINDS, p=[0.4, 0.2, 0.2, 0.2]))
+    roi_choices = [
+        {"0": 10.0},
+        {"0": 0.02},
+        {"0": 0.05, "20": 0.02, "60": 0.0},
+        {"0": 0.01, "7": 0.005, "33": -1},
+        {"0": 0.03, "10": 0.01, "30": 0.0, "90": -1},
+        {"0": float(rng.uniform(0.001, 0.05)), str(int(rng.integers(1, 60))): float(rng.uniform(-0.01, 0.02))},
+    ]
+    settings: dict[str, Any] = {
+        "minimal_roi": roi_choices[int(rng.integers(0, len(roi_choices)))],
+        "stoploss": float(rng.choice([-0.01, -0.02, -0.05, -0.1, -0.3, -0.99])),
+        "fee": float(rng.choice([0.0, 0.001, 0.0025, 0.005])),
+        "max_open_trades": int(rng.choice([1, 2, 3, 4, 5, -1])) if rng.random() < 0.9 else 5,
+        "dry_run_wallet": float(rng.choice([100.0, 1000.0, 10000.0])),
+        "tradable_balance_ratio": float(rng.choice([0.99, 1.0, 0.5])),
+        "use_exit_signal": bool(rng.random() < 0.8),
+        "exit_profit_only": bool(rng.random() < 0.3),
+        "exit_profit_offset": float(rng.choice([0.0, 0.005, -0.01])),
+        "ignore_roi_if_entry_signal": bool(rng.random() < 0.3),
+        "trailing_stop": bool(rng.random() < 0.4),
+        "trailing_stop_positive": None if rng.random() < 0.4 else float(rng.choice([0.002, 0.01, 0.02])),
+        "trailing_stop_positive_offset": float(rng.choice([0.0, 0.0, 0.005, 0.02, 0.03])),
+        "trailing_only_offset_is_reached": bool(rng.random() < 0.5),
+        "use_custom_stoploss": kind in ("stoploss", "afterfill") and rng.random() < 0.8,
+        "amend_last_stake_amount": bool(rng.random() < 0.2),
+    }
+    if settings["max_open_trades"] == -1 or rng.random() < 0.6:
+        stake: Any = float(rng.choice([10.0, 50.0, 100.0, 333.3, 2000.0]))
+    else:
+        stake = "unlimited"
+    settings["stake_amount"] = stake
+    rules: dict[str, Any] = {}
+    if kind != "plain":
+        if rng.random() < 0.6:
+            rules["custom_exit"] = {
+                "above": float(rng.choice([-0.02, 0.0, 0.005, 0.01])),
+                "every": int(rng.integers(1, 6)),
+                "reason": str(rng.choice(["", "cx", "custom_reason"])),
+                "raise": bool(rng.random() < 0.3),
+            }
+        if rng.random() < 0.5:
+            rules["confirm_entry"] = {"every": int(rng.integers(2, 5))}
+        if rng.random() < 0.5:
+            reasons = ["roi", "stop_loss", "trailing_stop_loss", "exit_signal", "x", "cx"]
+            pick = rng.choice(reasons, size=int(rng.integers(1, 4)), replace=False)
+            rules["confirm_exit"] = {"every": int(rng.integers(2, 5)), "reasons": [str(x) for x in pick]}
+        if rng.random() < 0.5:
+            kind_s = str(rng.choice(["factor", "fixed", "max", "same"]))
+            value = float(rng.choice([0.5, 1.5, 0.0, -1.0])) if kind_s == "factor" else float(rng.choice([5.0, 40.0, 500.0]))
+            rules["stake"] = {"kind": kind_s, "value": value}
+    if kind in ("stoploss", "afterfill"):
+        rules["custom_stoploss"] = {
+            "above": float(rng.choice([0.0, 0.005, 0.01])),
+            "tight": float(rng.choice([-0.002, -0.005, -0.01])),
+            "loose": float(rng.choice([-0.05, -0.2])),
+            "every": int(rng.integers(2, 6)),
+            "fill": float(rng.choice([-0.01, -0.03, -0.2])),
+        }
+    return {"seed": seed, "frames": frames, "settings": settings, "rules": rules, "kind": kind}
+
+
+# --------------------------------------------------------------------------------------------
+# Freqtrade's side
+
+
+class FreqtradeRunner:
+    """One Freqtrade ``Backtesting`` per strategy kind, reused across scenarios."""
+
+    def __init__(self, workdir: Path) -> None:
+        logging.disable(logging.CRITICAL)
+        warnings.simplefilter("ignore")
+        self.workdir = workdir
+        self._backtesting: dict[str, Any] = {}
+        self.markets: dict[str, Any] = {}
+        (workdir / "strategies").mkdir(exist_ok=True)
+        self._patches = [
+            patch("freqtrade.exchange.exchange.Exchange._init_ccxt", MagicMock()),
+            patch("freqtrade.exchange.exchange.Exchange.reload_markets", MagicMock()),
+            patch("freqtrade.exchange.exchange.Exchange.validate_config", MagicMock()),
+            patch("freqtrade.exchange.exchange.Exchange.validate_required_startup_candles", MagicMock(return_value=0)),
+            patch("freqtrade.exchange.exchange.Exchange.markets", PropertyMock(side_effect=lambda: self.markets)),
+            patch("freqtrade.exchange.exchange.Exchange.precisionMode", PropertyMock(return_value=4)),
+            patch("freqtrade.exchange.exchange.Exchange.precision_mode_price", PropertyMock(return_value=4)),
+        ]
+        for p in self._patches:
+            p.start()
+
+    def close(self) -> None:
+        for p in self._patches:
+            p.stop()
+
+    def _market(self, pair: str) -> dict[str, Any]:
+        base, quote = pair.split("/")
+        return {**MARKET_TEMPLATE, "id": pair.replace("/", ""), "symbol": pair, "base": base, "quote": quote}
+
+    def backtesting(self, kind: str, pairs: list[str]) -> Any:
+        for pair in pairs:
+            self.markets.setdefault(pair, self._market(pair))
+        if kind in self._backtesting:
+            return self._backtesting[kind]
+        from freqtrade.enums import RunMode
+        from freqtrade.optimize.backtesting import Backtesting
+
+        config = {
+            "exchange": {"name": "binance", "key": "", "secret": "", "pair_whitelist": list(pairs), "pair_blacklist": []},
+            "stake_currency": STAKE,
+            "stake_amount": 100.0,
+            "dry_run_wallet": 1000.0,
+            "tradable_balance_ratio": 0.99,
+            "max_open_trades": 3,
+            "timeframe": TIMEFRAME,
+            "fee": 0.001,
+            "pairlists": [{"method": "StaticPairList"}],
+            "strategy": f"FT_{kind}",
+            "strategy_path": str(Path(__file__).resolve().parent / "ft_backtest_strategies"),
+            "datadir": self.workdir,
+            "user_data_dir": self.workdir,
+            "dataformat_ohlcv": "feather",
+            "runmode": RunMode.BACKTEST,
+            "dry_run": True,
+            "candle_type_def": "spot",
+            "trading_mode": "spot",
+            "margin_mode": "",
+            "export": "none",
+            "amend_last_stake_amount": False,
+            "last_stake_amount_min_ratio": 0.5,
+            "entry_pricing": {"price_side": "same", "use_order_book": False, "price_last_balance": 0.0},
+            "exit_pricing": {"price_side": "same", "use_order_book": False},
+            "unfilledtimeout": {"entry": 10, "exit": 10, "unit": "minutes"},
+            "internals": {},
+            "original_config": {},
+        }
+        bt = Backtesting(config)
+        bt._set_strategy(bt.strategylist[0])
+        self._backtesting[kind] = bt
+        return bt
+
+    def run(self, scenario: dict[str, Any]) -> pd.DataFrame:
+        from freqtrade.configuration import TimeRange
+        from freqtrade.data import history
+        from freqtrade.data.btanalysis import get_tick_size_over_time
+        from freqtrade.data.converter import trim_dataframes
+        from freqtrade.wallets import Wallets
+
+        frames: dict[str, pd.DataFrame] = scenario["frames"]
+        s = scenario["settings"]
+        bt = self.backtesting(scenario["kind"], list(frames))
+        strategy = bt.strategy
+        strategy.rules = scenario["rules"]
+        strategy.minimal_roi = dict(sorted({int(k): v for k, v in s["minimal_roi"].items()}.items()))
+        for name in (
+            "stoploss",
+            "trailing_stop",
+            "trailing_stop_positive",
+            "trailing_stop_positive_offset",
+            "trailing_only_offset_is_reached",
+            "use_custom_stoploss",
+            "use_exit_signal",
+            "exit_profit_only",
+            "exit_profit_offset",
+            "ignore_roi_if_entry_signal",
+        ):
+            setattr(strategy, name, s[name])
+        mot = s["max_open_trades"]
+        strategy.max_open_trades = float("inf") if mot == -1 else mot
+        bt.config["max_open_trades"] = strategy.max_open_trades
+        for key in ("stake_amount", "dry_run_wallet", "tradable_balance_ratio", "amend_last_stake_amount"):
+            bt.config[key] = s[key]
+        bt.fee = s["fee"]
+        bt.wallets = Wallets(bt.config, bt.exchange, is_backtest=True)
+        strategy.wallets = bt.wallets
+        data = {pair: frame.copy() for pair, frame in frames.items()}
+        bt.price_pair_prec = {pair: get_tick_size_over_time(frame.copy()) for pair, frame in frames.items()}
+        timerange = TimeRange()
+        preprocessed = strategy.advise_all_indicators(data)
+        trimmed = trim_dataframes(preprocessed, timerange, 0)
+        min_date, max_date = history.get_timerange(trimmed)
+        result = bt.backtest(processed=preprocessed, start_date=min_date, end_date=max_date)
+        return result["results"]
+
+
+# --------------------------------------------------------------------------------------------
+# our side and the comparison
+
+
+def run_ours(scenario: dict[str, Any]) -> pd.DataFrame:
+    from producerconsumer.backtest import backtest
+    from producerconsumer.strategy import IStrategy
+
+    mixin = MIXINS[scenario["kind"]]
+    cls = type(f"PC_{scenario['kind']}", (mixin, IStrategy), {"timeframe": TIMEFRAME})
+    strategy = cls()
+    strategy.rules = scenario["rules"]
+    s = dict(scenario["settings"])
+    result = backtest(
+        strategy,
+        {pair: frame.copy() for pair, frame in scenario["frames"].items()},
+        # the signal columns ride on the candles, as Freqtrade's side reads them there
+        candles={pair: frame.copy() for pair, frame in scenario["frames"].items()},
+        stake_currency=STAKE,
+        timeframe=TIMEFRAME,
+        **s,
+    )
+    if result.errors:
+        raise AssertionError(f"our backtest reported errors: {result.errors}")
+    return result.trades
+
+
+COMPARED_EXACT = ["pair", "open_date", "close_date", "exit_reason", "is_open", "enter_tag", "trade_duration"]
+COMPARED_FLOAT = [
+    "open_rate",
+    "close_rate",
+    "amount",
+    "stake_amount",
+    "profit_abs",
+    "profit_ratio",
+    "stop_loss_abs",
+    "initial_stop_loss_abs",
+    "min_rate",
+    "max_rate",
+]
+
+
+def compare(ft: pd.DataFrame, ours: pd.DataFrame) -> list[str]:
+    problems: list[str] = []
+    if len(ft) != len(ours):
+        problems.append(f"trade count: freqtrade {len(ft)}, ours {len(ours)}")
+    for i in range(min(len(ft), len(ours))):
+        a = ft.iloc[i]
+        b = ours.iloc[i]
+        for col in COMPARED_EXACT:
+            va, vb = a[col], b[col]
+            if col == "enter_tag":
+                va = va if isinstance(va, str) and va else None
+                vb = vb if isinstance(vb, str) and vb else None
+            if not (va == vb or (pd.isna(va) and pd.isna(vb)) if not isinstance(va, str) else va == vb):
+                problems.append(f"trade {i} {col}: freqtrade {va!r}, ours {vb!r}")
+        for col in COMPARED_FLOAT:
+            va, vb = float(a[col]), float(b[col])
+            if not math.isclose(va, vb, rel_tol=1e-9, abs_tol=1e-12):
+                problems.append(f"trade {i} {col}: freqtrade {va!r}, ours {vb!r}")
+        if problems:
+            problems.append(f"freqtrade trade {i}: {a[COMPARED_EXACT + COMPARED_FLOAT].to_dict()}")
+            problems.append(f"our trade {i}:       {b[COMPARED_EXACT + COMPARED_FLOAT].to_dict()}")
+            break
+    return problems
+
+
+def run_many(first_seed: int, count: int, budget: float | None = None) -> tuple[int, int, list[str]]:
+    """Run scenarios ``first_seed ..``; returns (run, trades compared, failure reports)."""
+    failures: list[str] = []
+    started = time.monotonic()
+    trades = 0
+    done = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        runner = FreqtradeRunner(Path(tmp))
+        try:
+            for seed in range(first_seed, first_seed + count):
+                if budget is not None and time.monotonic() - started > budget:
+                    break
+                scenario = make_scenario(seed)
+                ft = runner.run(scenario)
+                try:
+                    ours = run_ours(scenario)
+                except Exception as exc:  # report, keep going
+                    failures.append(f"seed {seed} ({scenario['kind']}): ours raised {exc!r}")
+                    done += 1
+                    continue
+                problems = compare(ft, ours)
+                if problems:
+                    failures.append(
+                        f"seed {seed} ({scenario['kind']}, settings {scenario['settings']}, "
+                        f"rules {scenario['rules']}):\n  " + "\n  ".join(problems)
+                    )
+                trades += len(ft)
+                done += 1
+        finally:
+            runner.close()
+    return done, trades, failures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--count", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--budget", type=float, default=None)
+    parser.add_argument("--show", type=int, default=3)
+    args = parser.parse_args()
+    done, trades, failures = run_many(args.seed, args.count, args.budget)
+    for failure in failures[: args.show]:
+        print(failure, "\n")
+    print(f"{done} scenarios, {trades} trades, {len(failures)} failing")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

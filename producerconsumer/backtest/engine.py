@@ -98,8 +98,7 @@ def tick_sizes(candles: pd.DataFrame) -> pd.Series:
     counts = np.array([_decimals(float(v)) for v in unique], dtype="float64")[
         inverse.reshape(values.shape)
     ]
-    with np.errstate(all="ignore"):
-        per_row = np.where(np.isnan(counts).all(axis=1), np.nan, np.nanmax(counts, axis=1))
+    per_row = np.fmax.reduce(counts, axis=1)  # NaN only where the whole row is NaN
     dates = pd.DatetimeIndex(candles["date"])
     monthly = pd.Series(per_row, index=dates).resample("MS").max()
     return 1 / 10**monthly
@@ -767,8 +766,9 @@ class _Wallet:
             total = (tied + free) * s.tradable_balance_ratio
         return min(total - tied, free)
 
-    def trade_stake(self) -> float:
-        """Freqtrade's get_trade_stake_amount; 0 where it raises (not enough balance)."""
+    def trade_stake(self) -> float | None:
+        """Freqtrade's get_trade_stake_amount; None where it raises (not enough balance: no
+        entry, and no custom_stake_amount call)."""
         s = self.s
         tied = self.tied_up()
         available = self.available()
@@ -785,7 +785,7 @@ class _Wallet:
             else:
                 stake = 0
         if available < stake:
-            return 0.0
+            return None
         return max(stake, 0)
 
     def validate(self, stake: Any) -> float:
@@ -908,6 +908,8 @@ def _enter(
     tag = data.enter_tag[row]
     now: datetime | None = None
     stake: Any = wallet.trade_stake()
+    if stake is None:
+        return None
     if cb.custom_stake_amount is not None:
         now = _utc(date)
         stake = _safe(

@@ -188,8 +188,7 @@ def check_candles(pair: str, frame: pd.DataFrame, what: str = "candles") -> pd.D
     dates = pd.to_datetime(frame["date"], utc=True)
     if dates.isna().any():
         raise PairFailure(pair, f"{what} row {int(dates.isna().to_numpy().argmax())} has no date")
-    values = dates.to_numpy()
-    order = np.diff(values.astype("datetime64[ns]").astype("int64"))
+    order = np.diff(pd.DatetimeIndex(dates).as_unit("ns").asi8)
     if (order == 0).any():
         at = int(np.flatnonzero(order == 0)[0]) + 1
         raise PairFailure(pair, f"duplicated candle date {dates.iloc[at]} in the {what}")

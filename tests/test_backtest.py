@@ -309,3 +309,67 @@ def test_price_ticks_and_rounding() -> None:
     assert round_price(96.7249, 0.01) == 96.72
     assert round_price(96.72, None) == 96.72
     assert math.isnan(tick_sizes(candles([(100.0, 101.0, 99.0, 100.0)])).iloc[0])
+
+
+def _record(path: Any, messages: list[tuple[str, pd.DataFrame | list[str]]]) -> None:
+    import json
+
+    from producerconsumer.config import ProducerConfig
+    from producerconsumer.replay import Recorder
+    from producerconsumer.wire.frames import encode_dataframe
+
+    with Recorder(path, [ProducerConfig(name="default", host="127.0.0.1", ws_token="t")]) as rec:
+        for number, (pair, payload) in enumerate(messages):
+            if isinstance(payload, list):
+                text = json.dumps({"type": "whitelist", "data": payload})
+            else:
+                body = {"__type__": "dataframe", "__value__": encode_dataframe(payload)}
+                last = "2026-11-02T01:00:00+00:00"
+                text = json.dumps(
+                    {"type": "analyzed_df", "data": {"key": [pair, "5m", "spot"], "df": body, "la": last}}
+                )
+            rec.write("default", text, 1_790_000_000.0 + number)
+
+
+def test_as_seen_uses_each_candles_first_received_values(tmp_path: Any) -> None:
+    rows = [FLAT] * 8
+    first = candles(rows).drop(columns=["sig_enter", "sig_exit", "sig_tag"])
+    first["enter_long"] = 0
+    first["exit_long"] = 0
+    first["ind"] = np.arange(8, dtype="float64")
+    later = first.copy()
+    later.loc[2, "enter_long"] = 1  # repainted: the signal only appears in the later frame
+    later.loc[2, "ind"] = 99.0
+    path = tmp_path / "session.pcrec"
+    _record(path, [("", ["A/USDT"]), ("A/USDT", first), ("A/USDT", later)])
+
+    class Producer(IStrategy):
+        timeframe = "5m"
+        stoploss = -0.5
+
+        def populate_indicators(self, dataframe, metadata):
+            producer, _ = self.dp.get_producer_df(metadata["pair"])
+            return dataframe.merge(
+                producer[["date", "enter_long", "ind"]].rename(columns={"enter_long": "sig"}),
+                on="date",
+                how="left",
+            )
+
+        def populate_entry_trend(self, dataframe, metadata):
+            dataframe["enter_long"] = dataframe["sig"]
+            return dataframe
+
+        def populate_exit_trend(self, dataframe, metadata):
+            dataframe["exit_long"] = 0
+            return dataframe
+
+    settings = {"stake_amount": 10, "fee": 0.0}
+    history = pc.backtest(Producer, str(path), **settings)
+    assert len(history.trades) == 1 and history.trades.iloc[0]["open_date"] == first["date"][3]
+    seen = pc.backtest(Producer, f"replay:{path}", mode="as_seen", **settings)
+    assert seen.trades.empty  # live, the consumer never saw that signal
+    report = pc.repaint_report(path).set_index("column")
+    assert report.loc["ind", "differing"] == 1
+    assert report.loc["ind", "largest_difference"] == 97.0
+    assert report.loc["ind", "first_date"] == first["date"][2]
+    assert report.loc["close", "differing"] == 0

@@ -87,6 +87,37 @@ def _decimals(value: float) -> float:
     return float(len(digits)) if digits else math.nan
 
 
+def decimal_counts(values: np.ndarray) -> np.ndarray:
+    """:func:`_decimals` of every value, vectorised: the 14 significant digits as an integer
+    ``m`` (``value * 10**shift``), minus its trailing zeros. Values whose scaled fraction is
+    too close to a half to trust the float product are done exactly, one by one."""
+    out = np.full(len(values), np.nan)
+    finite = np.isfinite(values) & (values != 0)
+    v = np.abs(values[finite])
+    if len(v) == 0:
+        return out
+    with np.errstate(all="ignore"):
+        shift = 13 - np.floor(np.log10(v)).astype("int64")
+        scaled = v * np.power(10.0, shift)
+    m = np.rint(scaled)
+    doubtful = (np.abs(scaled - np.floor(scaled) - 0.5) < 0.1) | (m >= 1e14) | (m < 1e13)
+    digits = m.astype("int64")
+    zeros = np.zeros(len(v), dtype="int64")
+    for _ in range(15):
+        strip = (digits % 10 == 0) & (digits != 0)
+        if not strip.any():
+            break
+        zeros += strip
+        digits = np.where(strip, digits // 10, digits)
+    decimals = (shift - zeros).astype("float64")
+    decimals[decimals <= 0] = np.nan
+    if doubtful.any():
+        exact = v[doubtful]
+        decimals[doubtful] = [_decimals(float(x)) for x in exact]
+    out[finite] = decimals
+    return out
+
+
 def tick_sizes(candles: pd.DataFrame) -> pd.Series:
     """Price tick per calendar month, from the digits of the prices (as Freqtrade's backtesting
     derives it from the candles): ``1 / 10**n`` for ``n`` the most digits after the point among
@@ -94,10 +125,7 @@ def tick_sizes(candles: pd.DataFrame) -> pd.Series:
     if candles.empty:
         return pd.Series(dtype="float64")
     values = candles[["open", "high", "low", "close"]].to_numpy(dtype="float64")
-    unique, inverse = np.unique(values, return_inverse=True)
-    counts = np.array([_decimals(float(v)) for v in unique], dtype="float64")[
-        inverse.reshape(values.shape)
-    ]
+    counts = decimal_counts(values.ravel()).reshape(values.shape)
     per_row = np.fmax.reduce(counts, axis=1)  # NaN only where the whole row is NaN
     dates = pd.DatetimeIndex(candles["date"])
     monthly = pd.Series(per_row, index=dates).resample("MS").max()
@@ -209,13 +237,11 @@ class PairData:
 
 
 def _tags(column: pd.Series | None, rows: int) -> np.ndarray:
-    out = np.full(rows, None, dtype=object)
     if column is None:
-        return out
+        return np.full(rows, None, dtype=object)
     values = column.to_numpy(dtype=object)
-    for i, value in enumerate(values):
-        if isinstance(value, str):
-            out[i] = value
+    out = np.empty(rows, dtype=object)
+    out[:] = [v if type(v) is str else None for v in values.tolist()]
     return out
 
 

@@ -128,8 +128,21 @@ def tick_sizes(candles: pd.DataFrame) -> pd.Series:
     counts = decimal_counts(values.ravel()).reshape(values.shape)
     per_row = np.fmax.reduce(counts, axis=1)  # NaN only where the whole row is NaN
     dates = pd.DatetimeIndex(candles["date"])
-    monthly = pd.Series(per_row, index=dates).resample("MS").max()
-    return 1 / 10**monthly
+    if dates.tz is None:
+        dates = dates.tz_localize("UTC")
+    months = dates.tz_convert("UTC").tz_localize(None).to_numpy().astype("datetime64[M]")
+    if len(months) > 1 and (np.diff(months.astype("int64")) < 0).any():
+        order = np.argsort(months, kind="stable")
+        months, per_row = months[order], per_row[order]
+    # the monthly maximum, every month from the first to the last (empty months: NaN), as
+    # pandas' resample("MS").max() gives it
+    starts = np.flatnonzero(np.r_[True, months[1:] != months[:-1]])
+    maxima = np.fmax.reduceat(per_row, starts)
+    span = np.arange(months[0], months[-1] + np.timedelta64(1, "M"), dtype="datetime64[M]")
+    monthly = np.full(len(span), np.nan)
+    monthly[(months[starts] - span[0]).astype("int64")] = maxima
+    index = pd.DatetimeIndex(span.astype("datetime64[ns]")).tz_localize("UTC")
+    return pd.Series(1 / 10**monthly, index=index)
 
 
 def _row_ticks(dates: np.ndarray, ticks: pd.Series, fallback: float | None) -> np.ndarray:

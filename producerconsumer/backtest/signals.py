@@ -185,7 +185,9 @@ def check_candles(pair: str, frame: pd.DataFrame, what: str = "candles") -> pd.D
     if frame.empty:
         raise PairFailure(pair, f"no {what}")
     frame = frame.reset_index(drop=True)
-    dates = pd.to_datetime(frame["date"], utc=True)
+    dates = frame["date"]
+    if not (isinstance(dates.dtype, pd.DatetimeTZDtype) and str(dates.dtype.tz) == "UTC"):
+        dates = pd.to_datetime(dates, utc=True)
     if dates.isna().any():
         raise PairFailure(pair, f"{what} row {int(dates.isna().to_numpy().argmax())} has no date")
     order = np.diff(pd.DatetimeIndex(dates).as_unit("ns").asi8)
@@ -197,13 +199,19 @@ def check_candles(pair: str, frame: pd.DataFrame, what: str = "candles") -> pd.D
         raise PairFailure(
             pair, f"the {what} are not sorted by date: {dates.iloc[at]} follows {dates.iloc[at - 1]}"
         )
-    prices = frame[["open", "high", "low", "close"]].apply(pd.to_numeric, errors="coerce")
-    bad = prices.isna().any(axis=1).to_numpy()
+    names = ("open", "high", "low", "close")
+    columns = []
+    for name in names:
+        try:
+            columns.append(frame[name].to_numpy(dtype="float64", na_value=np.nan))
+        except (TypeError, ValueError):
+            columns.append(pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype="float64"))
+    o, h, low, c = columns
+    bad = np.isnan(o) | np.isnan(h) | np.isnan(low) | np.isnan(c)
     if bad.any():
         at = int(bad.argmax())
-        column = prices.columns[prices.iloc[at].isna().to_numpy()][0]
+        column = next(n for n, v in zip(names, columns, strict=True) if np.isnan(v[at]))
         raise PairFailure(pair, f"NaN {column} price on the candle of {dates.iloc[at]}")
-    o, h, low, c = (prices[col].to_numpy(dtype="float64") for col in ("open", "high", "low", "close"))
     impossible = (low > np.minimum(o, c)) | (h < np.maximum(o, c)) | (low <= 0)
     if impossible.any():
         at = int(impossible.argmax())

@@ -181,13 +181,71 @@ class AfterFillRules(CallbackRules):
         return None
 
 
+class BenchRules(ScenarioRules):
+    """The benchmark's strategy: a moving-average cross with an RSI filter, computed in
+    ``populate_indicators`` with pandas (the same code on both sides)."""
+
+    def populate_indicators(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
+        close = dataframe["close"]
+        dataframe["fast"] = close.rolling(12).mean()
+        dataframe["slow"] = close.rolling(48).mean()
+        delta = close.diff()
+        gain = delta.clip(lower=0).ewm(alpha=1 / 14, adjust=False).mean()
+        loss = (-delta.clip(upper=0)).ewm(alpha=1 / 14, adjust=False).mean()
+        dataframe["rsi"] = 100 - 100 / (1 + gain / loss)
+        return dataframe
+
+    def populate_entry_trend(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
+        above = dataframe["fast"] > dataframe["slow"]
+        cross = above & ~above.shift(1, fill_value=False)
+        dataframe.loc[cross & (dataframe["rsi"] < 70), "enter_long"] = 1
+        return dataframe
+
+    def populate_exit_trend(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
+        below = dataframe["fast"] < dataframe["slow"]
+        cross = below & ~below.shift(1, fill_value=False)
+        dataframe.loc[cross, "exit_long"] = 1
+        return dataframe
+
+
 KINDS = ("plain", "callbacks", "stoploss", "afterfill")
 MIXINS = {
     "plain": ScenarioRules,
     "callbacks": CallbackRules,
     "stoploss": StoplossRules,
     "afterfill": AfterFillRules,
+    "bench": BenchRules,
 }
+BENCH_SETTINGS: dict[str, Any] = {
+    "minimal_roi": {"0": 0.03, "60": 0.01},
+    "stoploss": -0.05,
+    "fee": 0.001,
+    "max_open_trades": 5,
+    "dry_run_wallet": 10000.0,
+    "tradable_balance_ratio": 0.99,
+    "use_exit_signal": True,
+    "exit_profit_only": False,
+    "exit_profit_offset": 0.0,
+    "ignore_roi_if_entry_signal": False,
+    "trailing_stop": False,
+    "trailing_stop_positive": None,
+    "trailing_stop_positive_offset": 0.0,
+    "trailing_only_offset_is_reached": False,
+    "use_custom_stoploss": False,
+    "amend_last_stake_amount": False,
+    "stake_amount": 100.0,
+}
+
+
+def make_bench(pairs: int, rows: int, seed: int = 7) -> dict[str, Any]:
+    """The benchmark's data: ``pairs`` x ``rows`` candles (same on both sides: same seed)."""
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2025-01-01", tz="UTC")
+    frames = {}
+    for i in range(pairs):
+        frame = _candles(rng, start, rows)
+        frames[f"B{i:03d}/{STAKE}"] = frame.drop(columns=["sig_enter", "sig_exit", "sig_etag", "sig_xtag"])
+    return {"seed": seed, "frames": frames, "settings": dict(BENCH_SETTINGS), "rules": {}, "kind": "bench"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -434,10 +492,34 @@ class FreqtradeRunner:
         data = {pair: frame.copy() for pair, frame in frames.items()}
         bt.price_pair_prec = {pair: get_tick_size_over_time(frame.copy()) for pair, frame in frames.items()}
         timerange = TimeRange()
+        started = time.perf_counter()
         preprocessed = strategy.advise_all_indicators(data)
+        analysed = time.perf_counter()
         trimmed = trim_dataframes(preprocessed, timerange, 0)
         min_date, max_date = history.get_timerange(trimmed)
-        result = bt.backtest(processed=preprocessed, start_date=min_date, end_date=max_date)
+        convert = bt._get_ohlcv_as_lists
+        spent: list[float] = []
+
+        def timed(processed: dict[str, pd.DataFrame]) -> dict[str, Any]:
+            begin = time.perf_counter()
+            try:
+                return convert(processed)
+            finally:
+                spent.append(time.perf_counter() - begin)
+
+        bt._get_ohlcv_as_lists = timed
+        try:
+            result = bt.backtest(processed=preprocessed, start_date=min_date, end_date=max_date)
+        finally:
+            del bt._get_ohlcv_as_lists
+        finished = time.perf_counter()
+        # analysis: populate_indicators (advise_all_indicators) and the entry/exit signals
+        # (inside Backtesting.backtest); loop: the rest of Backtesting.backtest
+        self.timings = {
+            "analysis": analysed - started + sum(spent),
+            "loop": finished - analysed - sum(spent),
+            "total": finished - started,
+        }
         return result["results"]
 
 
@@ -541,13 +623,32 @@ def run_many(first_seed: int, count: int, budget: float | None = None) -> tuple[
     return done, trades, failures
 
 
+def bench(pairs: int, rows: int) -> dict[str, Any]:
+    """Freqtrade's side of ``benchmarks/backtest.py``: its timings and trades."""
+    scenario = make_bench(pairs, rows)
+    with tempfile.TemporaryDirectory() as tmp:
+        runner = FreqtradeRunner(Path(tmp))
+        try:
+            trades = runner.run(scenario)
+        finally:
+            runner.close()
+    keys = ["pair", "open_timestamp", "close_timestamp", "open_rate", "close_rate", "amount", "exit_reason"]
+    return {"timings": runner.timings, "trades": trades[keys].values.tolist() if len(trades) else []}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--bench", nargs=2, type=int, metavar=("PAIRS", "ROWS"))
     parser.add_argument("--count", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--budget", type=float, default=None)
     parser.add_argument("--show", type=int, default=3)
     args = parser.parse_args()
+    if args.bench:
+        import json
+
+        print("@@ " + json.dumps(bench(*args.bench)))
+        return 0
     done, trades, failures = run_many(args.seed, args.count, args.budget)
     for failure in failures[: args.show]:
         print(failure, "\n")

@@ -35,3 +35,9 @@ class FT_afterfill(scenarios.AfterFillRules, IStrategy):  # noqa: N801
     timeframe = "5m"
     minimal_roi = {"0": 10.0}  # noqa: RUF012
     stoploss = -0.1
+
+
+class FT_bench(scenarios.BenchRules, IStrategy):  # noqa: N801
+    timeframe = "5m"
+    minimal_roi = {"0": 10.0}  # noqa: RUF012
+    stoploss = -0.1

@@ -252,7 +252,11 @@ def make_bench(pairs: int, rows: int, seed: int = 7) -> dict[str, Any]:
 # scenario generation
 
 
-def _candles(rng: np.random.Generator, start: pd.Timestamp, rows: int) -> pd.DataFrame:
+def _candles(
+    rng: np.random.Generator, start: pd.Timestamp, rows: int, coarser_from: pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """Random candles; from ``coarser_from`` on (a month start), prices have fewer decimals
+    (the price tick Freqtrade derives per month changes there)."""
     decimals = int(rng.choice([0, 1, 2, 3, 4, 6, 8]))
     price = float(rng.choice([0.5, 3.0, 25.0, 180.0, 2500.0, 40000.0]))
     if decimals == 0:
@@ -267,18 +271,21 @@ def _candles(rng: np.random.Generator, start: pd.Timestamp, rows: int) -> pd.Dat
     highs = np.maximum(opens, closes) + spread_h
     lows = np.minimum(opens, closes) - spread_l
 
+    dates = start + pd.to_timedelta(np.arange(rows) * TF_MIN, unit="m")
+    coarse = np.zeros(rows, dtype=bool) if coarser_from is None else np.asarray(dates >= coarser_from)
+    fewer = max(decimals - int(rng.integers(1, 3)), 0)
+
     def r(x: np.ndarray) -> np.ndarray:
-        return np.round(x, decimals)
+        return np.where(coarse, np.round(x, fewer), np.round(x, decimals))
 
     opens, closes = r(opens), r(closes)
     highs = np.maximum(r(highs), np.maximum(opens, closes))
     lows = np.minimum(r(lows), np.minimum(opens, closes))
-    floor = 10.0**-decimals
+    floor = np.where(coarse, 10.0**-fewer, 10.0**-decimals)
     lows = np.maximum(lows, floor)
     opens = np.maximum(opens, floor)
     closes = np.maximum(closes, floor)
     highs = np.maximum(highs, np.maximum(opens, closes))
-    dates = start + pd.to_timedelta(np.arange(rows) * TF_MIN, unit="m")
     frame = pd.DataFrame(
         {
             "date": dates,
@@ -307,16 +314,24 @@ def _candles(rng: np.random.Generator, start: pd.Timestamp, rows: int) -> pd.Dat
 def make_scenario(seed: int) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     n_pairs = int(rng.integers(1, 9))
-    base = pd.Timestamp("2026-01-31 20:00", tz="UTC") + pd.Timedelta(
-        minutes=5 * int(rng.integers(0, 2000))
-    )
     rows = int(rng.choice([30, 80, 150, 300]))
+    month = pd.Timestamp("2026-02-01", tz="UTC")
+    if rng.random() < 0.3:  # across a month start, where the price tick may change
+        base = month - pd.Timedelta(minutes=5 * int(rng.integers(1, rows)))
+        coarser: pd.Timestamp | None = month if rng.random() < 0.7 else None
+    else:
+        base = month + pd.Timedelta(minutes=5 * int(rng.integers(0, 2000)))
+        coarser = None
     frames: dict[str, pd.DataFrame] = {}
     for i in range(n_pairs):
         pair = f"C{i}{chr(65 + int(rng.integers(0, 26)))}/{STAKE}"
         offset = int(rng.integers(0, 20)) if rng.random() < 0.3 else 0
         length = rows - (int(rng.integers(0, 20)) if rng.random() < 0.3 else 0) - offset
-        frames[pair] = _candles(rng, base + pd.Timedelta(minutes=5 * offset), max(length, 3))
+        frame = _candles(rng, base + pd.Timedelta(minutes=5 * offset), max(length, 3), coarser)
+        if rng.random() < 0.15 and len(frame) > 10:  # missing candles
+            drop = rng.choice(np.arange(1, len(frame) - 1), size=int(rng.integers(1, 5)), replace=False)
+            frame = frame.drop(index=drop).reset_index(drop=True)
+        frames[pair] = frame
     kind = str(rng.choice(KINDS, p=[0.4, 0.2, 0.2, 0.2]))
     roi_choices = [
         {"0": 10.0},
@@ -567,6 +582,12 @@ COMPARED_FLOAT = [
 
 def compare(ft: pd.DataFrame, ours: pd.DataFrame) -> list[str]:
     problems: list[str] = []
+    if list(ft.columns) != list(ours.columns):
+        problems.append(f"columns: freqtrade {list(ft.columns)}, ours {list(ours.columns)}")
+    elif len(ft) == len(ours):
+        for col in ft.columns:
+            if ft[col].dtype != ours[col].dtype:
+                problems.append(f"dtype of {col}: freqtrade {ft[col].dtype}, ours {ours[col].dtype}")
     if len(ft) != len(ours):
         problems.append(f"trade count: freqtrade {len(ft)}, ours {len(ours)}")
     for i in range(min(len(ft), len(ours))):

@@ -46,10 +46,20 @@ def ours(pairs: int, rows: int) -> tuple[dict[str, float], list[list[object]]]:
     strategy = type("Bench", (scenarios.BenchRules, IStrategy), {"timeframe": "5m"})()
     frames = scenario["frames"]
     started = time.perf_counter()
-    result = pc.backtest(strategy, frames, stake_currency="USDT", timeframe="5m", **scenario["settings"])
+    result = pc.backtest(
+        strategy, frames, stake_currency="USDT", timeframe="5m", **scenario["settings"]
+    )
     total = time.perf_counter() - started
     assert not result.errors, result.errors
-    keys = ["pair", "open_timestamp", "close_timestamp", "open_rate", "close_rate", "amount", "exit_reason"]
+    keys = [
+        "pair",
+        "open_timestamp",
+        "close_timestamp",
+        "open_rate",
+        "close_rate",
+        "amount",
+        "exit_reason",
+    ]
     trades = result.trades[keys].values.tolist() if len(result.trades) else []
     return {"total": total, **result.timings}, trades
 
@@ -94,7 +104,10 @@ def main() -> int:
         return 2
     cases = [(20, 1500), (2, 20_000)] if args.quick else [(100, 1500), (10, 50_000)]
     failed = False
-    print("| pairs x candles | trades | pc.backtest s | Freqtrade s | whole x | simulation s | FT loop s | simulation x |")
+    print(
+        "| pairs x candles | trades | pc.backtest s | Freqtrade s | whole x "
+        "| simulation s | FT loop s | simulation x |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for pairs, rows in cases:
         timings, trades = ours(pairs, rows)
@@ -105,7 +118,8 @@ def main() -> int:
         failed |= not equal
         print(
             f"| {pairs} x {rows} | {len(trades)}{'' if equal else ' DIFFER'} | "
-            f"{timings['total']:.2f} | {ft_t['total']:.2f} | {ft_t['total'] / timings['total']:.1f} | "
+            f"{timings['total']:.2f} | {ft_t['total']:.2f} | "
+            f"{ft_t['total'] / timings['total']:.1f} | "
             f"{timings['simulation']:.2f} | {ft_t['loop']:.2f} | "
             f"{ft_t['loop'] / timings['simulation']:.1f} |",
             flush=True,

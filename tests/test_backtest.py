@@ -136,10 +136,14 @@ def test_trailing_stop_on_the_opening_candle_assumes_the_worst_case() -> None:
 
 
 def test_trailing_stop_follows_the_high() -> None:
-    rows = [FLAT, FLAT, (100.0, 100.5, 99.5, 100.0), (100.0, 120.0, 100.0, 119.0), (118, 118.5, 100, 101)]
-    result = run(
-        {"A/USDT": candles(rows, enter={0})}, stoploss=-0.1, trailing_stop=True
-    )
+    rows = [
+        FLAT,
+        FLAT,
+        (100.0, 100.5, 99.5, 100.0),
+        (100.0, 120.0, 100.0, 119.0),
+        (118, 118.5, 100, 101),
+    ]
+    result = run({"A/USDT": candles(rows, enter={0})}, stoploss=-0.1, trailing_stop=True)
     trade = result.trades.iloc[0]
     assert trade["exit_reason"] == "trailing_stop_loss"
     assert trade["close_rate"] == 108.0  # 120 * 0.9
@@ -202,15 +206,27 @@ def test_not_enough_balance_means_no_trade() -> None:
 
 
 class Callbacks(Signals):
-    def confirm_trade_entry(self, pair, order_type, amount, rate, time_in_force, current_time,
-                            entry_tag, side, **kwargs):
+    def confirm_trade_entry(
+        self, pair, order_type, amount, rate, time_in_force, current_time, entry_tag, side, **kwargs
+    ):
         return pair != "B/USDT"
 
     def custom_exit(self, pair, trade, current_time, current_rate, current_profit, **kwargs):
         return "took_profit" if current_profit > 0.05 else None
 
-    def custom_stake_amount(self, pair, current_time, current_rate, proposed_stake, min_stake,
-                            max_stake, leverage, entry_tag, side, **kwargs):
+    def custom_stake_amount(
+        self,
+        pair,
+        current_time,
+        current_rate,
+        proposed_stake,
+        min_stake,
+        max_stake,
+        leverage,
+        entry_tag,
+        side,
+        **kwargs,
+    ):
         return 50.0
 
 
@@ -234,8 +250,9 @@ def test_config_key_beats_strategy_attribute_beats_default() -> None:
 
 
 class Unsupported(Signals):
-    def custom_entry_price(self, pair, trade, current_time, proposed_rate, entry_tag, side,
-                           **kwargs):
+    def custom_entry_price(
+        self, pair, trade, current_time, proposed_rate, entry_tag, side, **kwargs
+    ):
         return proposed_rate
 
 
@@ -281,7 +298,9 @@ def test_result_attributes_and_resimulate() -> None:
     rows = [FLAT, FLAT, (100.0, 103.0, 99.5, 101.0), FLAT]
     result = run({"A/USDT": candles(rows, enter={0})}, minimal_roi={"0": 0.02})
     assert set(result.timings) == {"signals", "simulation"}
-    assert result.start == START.to_pydatetime() and result.end == (START + pd.Timedelta(minutes=15))
+    assert result.start == START.to_pydatetime() and result.end == (
+        START + pd.Timedelta(minutes=15)
+    )
     assert result.settings["starting_balance"] == pytest.approx(990.0)
     assert "A/USDT" in result.frames and "enter_long" in result.frames["A/USDT"]
     assert list(result.trades.columns)[:4] == ["pair", "stake_amount", "max_stake_amount", "amount"]
@@ -326,7 +345,10 @@ def _record(path: Any, messages: list[tuple[str, pd.DataFrame | list[str]]]) -> 
                 body = {"__type__": "dataframe", "__value__": encode_dataframe(payload)}
                 last = "2026-11-02T01:00:00+00:00"
                 text = json.dumps(
-                    {"type": "analyzed_df", "data": {"key": [pair, "5m", "spot"], "df": body, "la": last}}
+                    {
+                        "type": "analyzed_df",
+                        "data": {"key": [pair, "5m", "spot"], "df": body, "la": last},
+                    }
                 )
             rec.write("default", text, 1_790_000_000.0 + number)
 

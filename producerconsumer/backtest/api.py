@@ -274,7 +274,9 @@ def backtest(
                 pair_candles = candles[pair]
             else:
                 pair_candles = producer_frames[pair]
-                missing = [c for c in ("date", "open", "high", "low", "close") if c not in pair_candles]
+                missing = [
+                    c for c in ("date", "open", "high", "low", "close") if c not in pair_candles
+                ]
                 if missing:
                     raise PairFailure(
                         pair,
@@ -282,7 +284,12 @@ def backtest(
                         "consumer's own OHLCV",
                     )
                 pair_candles = pair_candles.loc[
-                    :, [c for c in ("date", "open", "high", "low", "close", "volume") if c in pair_candles]
+                    :,
+                    [
+                        c
+                        for c in ("date", "open", "high", "low", "close", "volume")
+                        if c in pair_candles
+                    ],
                 ]
             done = analyze_pair(instance, pair, pair_candles, source, lambda: pairs)
             trimmed = _trim(done.frame, start_at, stop_at, startup)
@@ -297,11 +304,20 @@ def backtest(
 
     started = time.perf_counter()
     currency = str(values.get("stake_currency") or "")
-    outcome: SimResult = simulate(prepared, resolved.sim, resolved.callbacks, stake_currency=currency)
+    outcome: SimResult = simulate(
+        prepared, resolved.sim, resolved.callbacks, stake_currency=currency
+    )
     trades = trades_frame(outcome.trades)
     simulation_time = time.perf_counter() - started
     return _result(
-        instance, resolved, prepared, analyzed, errors, trades, outcome, currency,
+        instance,
+        resolved,
+        prepared,
+        analyzed,
+        errors,
+        trades,
+        outcome,
+        currency,
         {"signals": signals_time, "simulation": simulation_time},
     )
 
@@ -323,9 +339,7 @@ def _result(
         if any(p.first_date >= 0 for p in prepared)
         else None
     )
-    end = (
-        datetime.fromtimestamp(max(int(p.dates[-1]) for p in live) / 1e9, UTC) if live else None
-    )
+    end = datetime.fromtimestamp(max(int(p.dates[-1]) for p in live) / 1e9, UTC) if live else None
     result = BacktestResult(
         trades=trades,
         errors=errors,
@@ -350,7 +364,14 @@ def _result(
         frame = trades_frame(out.trades)
         elapsed = time.perf_counter() - started
         return _result(
-            instance, new, prepared, analyzed, errors, frame, out, currency,
+            instance,
+            new,
+            prepared,
+            analyzed,
+            errors,
+            frame,
+            out,
+            currency,
             {"signals": 0.0, "simulation": elapsed},
         )
 

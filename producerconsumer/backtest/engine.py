@@ -209,7 +209,6 @@ class Callbacks:
     custom_stake_amount: Callable[..., Any] | None = None
 
 
-
 @dataclass
 class PairData:
     """One pair ready to simulate: the candles Freqtrade loops over (the first analyzed candle
@@ -556,8 +555,7 @@ class _Scanner:
                     stop_value = custom
                     trade._adjust_stop(best_rate, stop_value)
             if s.trailing_stop and not (
-                s.trailing_only_offset_is_reached
-                and best_profit < s.trailing_stop_positive_offset
+                s.trailing_only_offset_is_reached and best_profit < s.trailing_stop_positive_offset
             ):
                 if (
                     s.trailing_stop_positive is not None
@@ -737,7 +735,9 @@ class _Scanner:
                 if found is not None:
                     return found
             if start < k1:
-                self._track_extremes(trade, data, data.high[start:k1], data.low[start:k1], start, k1)
+                self._track_extremes(
+                    trade, data, data.high[start:k1], data.low[start:k1], start, k1
+                )
                 start = k1
             k0 = k1
             window = min(window * 4, 65536)
@@ -831,7 +831,7 @@ class _Wallet:
         if not stake or isinstance(stake, str) or stake <= 0:
             return 0.0
         max_allowed = min(math.inf, self.available())
-        if 0 > max_allowed:
+        if max_allowed < 0:
             return 0.0
         if stake > max_allowed:
             stake = max_allowed
@@ -888,11 +888,14 @@ def simulate(
         closed.append(trade)
 
     for date, pair_index, row in zip(
-        dates_c[sequence].tolist(), pairs_c[sequence].tolist(), rows_c[sequence].tolist(), strict=True
+        dates_c[sequence].tolist(),
+        pairs_c[sequence].tolist(),
+        rows_c[sequence].tolist(),
+        strict=True,
     ):
         while pending and pending[0][0] <= date:
-            when, _, trade, found = heapq.heappop(pending)
-            close(trade, order[trade.pair], when, found.rate, found.reason)
+            when, _, leaving, its_exit = heapq.heappop(pending)
+            close(leaving, order[leaving.pair], when, its_exit.rate, its_exit.reason)
         if pair_index in open_by_pair or last_close.get(pair_index) == date:
             continue
         if not (s.max_open_trades <= 0 or len(wallet.open) < s.max_open_trades):
@@ -914,20 +917,19 @@ def simulate(
         else:
             heapq.heappush(pending, (when, trade.id, trade, found))
     while pending:
-        when, _, trade, found = heapq.heappop(pending)
-        close(trade, order[trade.pair], when, found.rate, found.reason)
+        when, _, leaving, its_exit = heapq.heappop(pending)
+        close(leaving, order[leaving.pair], when, its_exit.rate, its_exit.reason)
 
     # still open at the end: closed at the open of the pair's last candle ("force_exit"), in
     # the order the pairs were first seen (first candle, then pair-list order)
     first_seen = sorted(live, key=lambda p: (int(p.dates[0]), order[p.pair]))
     for p in first_seen:
         index = order[p.pair]
-        trade = open_by_pair.get(index)
-        if trade is None:
+        still_open = open_by_pair.get(index)
+        if still_open is None:
             continue
-        rate = round_price(float(p.open[-1]), trade.price_precision)
-        trade.exit_reason = "force_exit"
-        close(trade, index, int(p.dates[-1]), rate, "force_exit")
+        rate = round_price(float(p.open[-1]), still_open.price_precision)
+        close(still_open, index, int(p.dates[-1]), rate, "force_exit")
 
     final = s.dry_run_wallet + wallet.closed_profit
     return SimResult(closed, rejected, final, _starting_balance(s))

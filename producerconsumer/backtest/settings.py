@@ -248,7 +248,9 @@ def _finish(strategy: object, values: dict[str, Any]) -> ResolvedSettings:
         raise BacktestConfigError('no stake_amount: pass stake_amount=100 (or "unlimited")')
     if isinstance(stake, str):
         if stake != "unlimited":
-            raise BacktestConfigError(f'stake_amount must be a number or "unlimited", not {stake!r}')
+            raise BacktestConfigError(
+                f'stake_amount must be a number or "unlimited", not {stake!r}'
+            )
     else:
         stake = _number(values, "stake_amount")
     try:

@@ -163,7 +163,8 @@ def load_frames(data: Any, mode: str) -> tuple[dict[str, pd.DataFrame], str]:
         return _from_provider(provider), type(data).__name__
     raise TypeError(
         "data must be a Consumer, AsyncConsumer, Snapshot, a recording path, a source string "
-        f"('replay:...', 'snapshot:...') or a {{pair: DataFrame}} mapping, not {type(data).__name__}"
+        "('replay:...', 'snapshot:...') or a {pair: DataFrame} mapping, "
+        f"not {type(data).__name__}"
     )
 
 
@@ -197,7 +198,8 @@ def check_candles(pair: str, frame: pd.DataFrame, what: str = "candles") -> pd.D
     if (order < 0).any():
         at = int(np.flatnonzero(order < 0)[0]) + 1
         raise PairFailure(
-            pair, f"the {what} are not sorted by date: {dates.iloc[at]} follows {dates.iloc[at - 1]}"
+            pair,
+            f"the {what} are not sorted by date: {dates.iloc[at]} follows {dates.iloc[at - 1]}",
         )
     names = ("open", "high", "low", "close")
     columns = []

@@ -125,9 +125,9 @@ class CallbackRules(ScenarioRules):
         r = self.rules.get("confirm_exit")
         if not r:
             return True
-        if exit_reason in r["reasons"] and _minute_key(current_time, pair) % r["every"] == 0:
-            return False
-        return True
+        return not (
+            exit_reason in r["reasons"] and _minute_key(current_time, pair) % r["every"] == 0
+        )
 
     def custom_stake_amount(
         self,
@@ -244,8 +244,16 @@ def make_bench(pairs: int, rows: int, seed: int = 7) -> dict[str, Any]:
     frames = {}
     for i in range(pairs):
         frame = _candles(rng, start, rows)
-        frames[f"B{i:03d}/{STAKE}"] = frame.drop(columns=["sig_enter", "sig_exit", "sig_etag", "sig_xtag"])
-    return {"seed": seed, "frames": frames, "settings": dict(BENCH_SETTINGS), "rules": {}, "kind": "bench"}
+        frames[f"B{i:03d}/{STAKE}"] = frame.drop(
+            columns=["sig_enter", "sig_exit", "sig_etag", "sig_xtag"]
+        )
+    return {
+        "seed": seed,
+        "frames": frames,
+        "settings": dict(BENCH_SETTINGS),
+        "rules": {},
+        "kind": "bench",
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -253,7 +261,10 @@ def make_bench(pairs: int, rows: int, seed: int = 7) -> dict[str, Any]:
 
 
 def _candles(
-    rng: np.random.Generator, start: pd.Timestamp, rows: int, coarser_from: pd.Timestamp | None = None
+    rng: np.random.Generator,
+    start: pd.Timestamp,
+    rows: int,
+    coarser_from: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """Random candles; from ``coarser_from`` on (a month start), prices have fewer decimals
     (the price tick Freqtrade derives per month changes there)."""
@@ -265,14 +276,18 @@ def _candles(
     closes = price * np.exp(np.cumsum(rng.normal(0, vol, rows)))
     opens = np.empty(rows)
     opens[0] = price
-    opens[1:] = closes[:-1] * np.where(rng.random(rows - 1) < 0.1, np.exp(rng.normal(0, vol, rows - 1)), 1.0)
+    opens[1:] = closes[:-1] * np.where(
+        rng.random(rows - 1) < 0.1, np.exp(rng.normal(0, vol, rows - 1)), 1.0
+    )
     spread_h = np.abs(rng.normal(0, vol, rows)) * closes
     spread_l = np.abs(rng.normal(0, vol, rows)) * closes
     highs = np.maximum(opens, closes) + spread_h
     lows = np.minimum(opens, closes) - spread_l
 
     dates = start + pd.to_timedelta(np.arange(rows) * TF_MIN, unit="m")
-    coarse = np.zeros(rows, dtype=bool) if coarser_from is None else np.asarray(dates >= coarser_from)
+    coarse = (
+        np.zeros(rows, dtype=bool) if coarser_from is None else np.asarray(dates >= coarser_from)
+    )
     fewer = max(decimals - int(rng.integers(1, 3)), 0)
 
     def r(x: np.ndarray) -> np.ndarray:
@@ -329,7 +344,9 @@ def make_scenario(seed: int) -> dict[str, Any]:
         length = rows - (int(rng.integers(0, 20)) if rng.random() < 0.3 else 0) - offset
         frame = _candles(rng, base + pd.Timedelta(minutes=5 * offset), max(length, 3), coarser)
         if rng.random() < 0.15 and len(frame) > 10:  # missing candles
-            drop = rng.choice(np.arange(1, len(frame) - 1), size=int(rng.integers(1, 5)), replace=False)
+            drop = rng.choice(
+                np.arange(1, len(frame) - 1), size=int(rng.integers(1, 5)), replace=False
+            )
             frame = frame.drop(index=drop).reset_index(drop=True)
         frames[pair] = frame
     kind = str(rng.choice(KINDS, p=[0.4, 0.2, 0.2, 0.2]))
@@ -339,7 +356,10 @@ def make_scenario(seed: int) -> dict[str, Any]:
         {"0": 0.05, "20": 0.02, "60": 0.0},
         {"0": 0.01, "7": 0.005, "33": -1},
         {"0": 0.03, "10": 0.01, "30": 0.0, "90": -1},
-        {"0": float(rng.uniform(0.001, 0.05)), str(int(rng.integers(1, 60))): float(rng.uniform(-0.01, 0.02))},
+        {
+            "0": float(rng.uniform(0.001, 0.05)),
+            str(int(rng.integers(1, 60))): float(rng.uniform(-0.01, 0.02)),
+        },
     ]
     settings: dict[str, Any] = {
         "minimal_roi": roi_choices[int(rng.integers(0, len(roi_choices)))],
@@ -353,7 +373,9 @@ def make_scenario(seed: int) -> dict[str, Any]:
         "exit_profit_offset": float(rng.choice([0.0, 0.005, -0.01])),
         "ignore_roi_if_entry_signal": bool(rng.random() < 0.3),
         "trailing_stop": bool(rng.random() < 0.4),
-        "trailing_stop_positive": None if rng.random() < 0.4 else float(rng.choice([0.002, 0.01, 0.02])),
+        "trailing_stop_positive": None
+        if rng.random() < 0.4
+        else float(rng.choice([0.002, 0.01, 0.02])),
         "trailing_stop_positive_offset": float(rng.choice([0.0, 0.0, 0.005, 0.02, 0.03])),
         "trailing_only_offset_is_reached": bool(rng.random() < 0.5),
         "use_custom_stoploss": kind in ("stoploss", "afterfill") and rng.random() < 0.8,
@@ -378,10 +400,17 @@ def make_scenario(seed: int) -> dict[str, Any]:
         if rng.random() < 0.5:
             reasons = ["roi", "stop_loss", "trailing_stop_loss", "exit_signal", "x", "cx"]
             pick = rng.choice(reasons, size=int(rng.integers(1, 4)), replace=False)
-            rules["confirm_exit"] = {"every": int(rng.integers(2, 5)), "reasons": [str(x) for x in pick]}
+            rules["confirm_exit"] = {
+                "every": int(rng.integers(2, 5)),
+                "reasons": [str(x) for x in pick],
+            }
         if rng.random() < 0.5:
             kind_s = str(rng.choice(["factor", "fixed", "max", "same"]))
-            value = float(rng.choice([0.5, 1.5, 0.0, -1.0])) if kind_s == "factor" else float(rng.choice([5.0, 40.0, 500.0]))
+            value = (
+                float(rng.choice([0.5, 1.5, 0.0, -1.0]))
+                if kind_s == "factor"
+                else float(rng.choice([5.0, 40.0, 500.0]))
+            )
             rules["stake"] = {"kind": kind_s, "value": value}
     if kind in ("stoploss", "afterfill"):
         rules["custom_stoploss"] = {
@@ -412,10 +441,21 @@ class FreqtradeRunner:
             patch("freqtrade.exchange.exchange.Exchange._init_ccxt", MagicMock()),
             patch("freqtrade.exchange.exchange.Exchange.reload_markets", MagicMock()),
             patch("freqtrade.exchange.exchange.Exchange.validate_config", MagicMock()),
-            patch("freqtrade.exchange.exchange.Exchange.validate_required_startup_candles", MagicMock(return_value=0)),
-            patch("freqtrade.exchange.exchange.Exchange.markets", PropertyMock(side_effect=lambda: self.markets)),
-            patch("freqtrade.exchange.exchange.Exchange.precisionMode", PropertyMock(return_value=4)),
-            patch("freqtrade.exchange.exchange.Exchange.precision_mode_price", PropertyMock(return_value=4)),
+            patch(
+                "freqtrade.exchange.exchange.Exchange.validate_required_startup_candles",
+                MagicMock(return_value=0),
+            ),
+            patch(
+                "freqtrade.exchange.exchange.Exchange.markets",
+                PropertyMock(side_effect=lambda: self.markets),
+            ),
+            patch(
+                "freqtrade.exchange.exchange.Exchange.precisionMode", PropertyMock(return_value=4)
+            ),
+            patch(
+                "freqtrade.exchange.exchange.Exchange.precision_mode_price",
+                PropertyMock(return_value=4),
+            ),
         ]
         for p in self._patches:
             p.start()
@@ -426,7 +466,13 @@ class FreqtradeRunner:
 
     def _market(self, pair: str) -> dict[str, Any]:
         base, quote = pair.split("/")
-        return {**MARKET_TEMPLATE, "id": pair.replace("/", ""), "symbol": pair, "base": base, "quote": quote}
+        return {
+            **MARKET_TEMPLATE,
+            "id": pair.replace("/", ""),
+            "symbol": pair,
+            "base": base,
+            "quote": quote,
+        }
 
     def backtesting(self, kind: str, pairs: list[str]) -> Any:
         for pair in pairs:
@@ -437,7 +483,13 @@ class FreqtradeRunner:
         from freqtrade.optimize.backtesting import Backtesting
 
         config = {
-            "exchange": {"name": "binance", "key": "", "secret": "", "pair_whitelist": list(pairs), "pair_blacklist": []},
+            "exchange": {
+                "name": "binance",
+                "key": "",
+                "secret": "",
+                "pair_whitelist": list(pairs),
+                "pair_blacklist": [],
+            },
             "stake_currency": STAKE,
             "stake_amount": 100.0,
             "dry_run_wallet": 1000.0,
@@ -459,7 +511,11 @@ class FreqtradeRunner:
             "export": "none",
             "amend_last_stake_amount": False,
             "last_stake_amount_min_ratio": 0.5,
-            "entry_pricing": {"price_side": "same", "use_order_book": False, "price_last_balance": 0.0},
+            "entry_pricing": {
+                "price_side": "same",
+                "use_order_book": False,
+                "price_last_balance": 0.0,
+            },
             "exit_pricing": {"price_side": "same", "use_order_book": False},
             "unfilledtimeout": {"entry": 10, "exit": 10, "unit": "minutes"},
             "internals": {},
@@ -482,7 +538,9 @@ class FreqtradeRunner:
         bt = self.backtesting(scenario["kind"], list(frames))
         strategy = bt.strategy
         strategy.rules = scenario["rules"]
-        strategy.minimal_roi = dict(sorted({int(k): v for k, v in s["minimal_roi"].items()}.items()))
+        strategy.minimal_roi = dict(
+            sorted({int(k): v for k, v in s["minimal_roi"].items()}.items())
+        )
         for name in (
             "stoploss",
             "trailing_stop",
@@ -499,13 +557,20 @@ class FreqtradeRunner:
         mot = s["max_open_trades"]
         strategy.max_open_trades = float("inf") if mot == -1 else mot
         bt.config["max_open_trades"] = strategy.max_open_trades
-        for key in ("stake_amount", "dry_run_wallet", "tradable_balance_ratio", "amend_last_stake_amount"):
+        for key in (
+            "stake_amount",
+            "dry_run_wallet",
+            "tradable_balance_ratio",
+            "amend_last_stake_amount",
+        ):
             bt.config[key] = s[key]
         bt.fee = s["fee"]
         bt.wallets = Wallets(bt.config, bt.exchange, is_backtest=True)
         strategy.wallets = bt.wallets
         data = {pair: frame.copy() for pair, frame in frames.items()}
-        bt.price_pair_prec = {pair: get_tick_size_over_time(frame.copy()) for pair, frame in frames.items()}
+        bt.price_pair_prec = {
+            pair: get_tick_size_over_time(frame.copy()) for pair, frame in frames.items()
+        }
         timerange = TimeRange()
         started = time.perf_counter()
         preprocessed = strategy.advise_all_indicators(data)
@@ -565,7 +630,15 @@ def run_ours(scenario: dict[str, Any]) -> pd.DataFrame:
     return result.trades
 
 
-COMPARED_EXACT = ["pair", "open_date", "close_date", "exit_reason", "is_open", "enter_tag", "trade_duration"]
+COMPARED_EXACT = [
+    "pair",
+    "open_date",
+    "close_date",
+    "exit_reason",
+    "is_open",
+    "enter_tag",
+    "trade_duration",
+]
 COMPARED_FLOAT = [
     "open_rate",
     "close_rate",
@@ -587,7 +660,9 @@ def compare(ft: pd.DataFrame, ours: pd.DataFrame) -> list[str]:
     elif len(ft) == len(ours):
         for col in ft.columns:
             if ft[col].dtype != ours[col].dtype:
-                problems.append(f"dtype of {col}: freqtrade {ft[col].dtype}, ours {ours[col].dtype}")
+                problems.append(
+                    f"dtype of {col}: freqtrade {ft[col].dtype}, ours {ours[col].dtype}"
+                )
     if len(ft) != len(ours):
         problems.append(f"trade count: freqtrade {len(ft)}, ours {len(ours)}")
     for i in range(min(len(ft), len(ours))):
@@ -598,7 +673,9 @@ def compare(ft: pd.DataFrame, ours: pd.DataFrame) -> list[str]:
             if col == "enter_tag":
                 va = va if isinstance(va, str) and va else None
                 vb = vb if isinstance(vb, str) and vb else None
-            if not (va == vb or (pd.isna(va) and pd.isna(vb)) if not isinstance(va, str) else va == vb):
+            if not (
+                va == vb or (pd.isna(va) and pd.isna(vb)) if not isinstance(va, str) else va == vb
+            ):
                 problems.append(f"trade {i} {col}: freqtrade {va!r}, ours {vb!r}")
         for col in COMPARED_FLOAT:
             va, vb = float(a[col]), float(b[col])
@@ -611,7 +688,9 @@ def compare(ft: pd.DataFrame, ours: pd.DataFrame) -> list[str]:
     return problems
 
 
-def run_many(first_seed: int, count: int, budget: float | None = None) -> tuple[int, int, list[str]]:
+def run_many(
+    first_seed: int, count: int, budget: float | None = None
+) -> tuple[int, int, list[str]]:
     """Run scenarios ``first_seed ..``; returns (run, trades compared, failure reports)."""
     failures: list[str] = []
     started = time.monotonic()
@@ -653,8 +732,19 @@ def bench(pairs: int, rows: int) -> dict[str, Any]:
             trades = runner.run(scenario)
         finally:
             runner.close()
-    keys = ["pair", "open_timestamp", "close_timestamp", "open_rate", "close_rate", "amount", "exit_reason"]
-    return {"timings": runner.timings, "trades": trades[keys].values.tolist() if len(trades) else []}
+    keys = [
+        "pair",
+        "open_timestamp",
+        "close_timestamp",
+        "open_rate",
+        "close_rate",
+        "amount",
+        "exit_reason",
+    ]
+    return {
+        "timings": runner.timings,
+        "trades": trades[keys].values.tolist() if len(trades) else [],
+    }
 
 
 def main() -> int:

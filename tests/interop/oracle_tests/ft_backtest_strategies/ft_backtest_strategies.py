@@ -10,34 +10,34 @@ from freqtrade.strategy import IStrategy
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import backtest_scenarios as scenarios  # noqa: E402
+import backtest_scenarios as scenarios
 
 
-class FT_plain(scenarios.ScenarioRules, IStrategy):  # noqa: N801
+class FT_plain(scenarios.ScenarioRules, IStrategy):
     timeframe = "5m"
     minimal_roi = {"0": 10.0}  # noqa: RUF012
     stoploss = -0.1
 
 
-class FT_callbacks(scenarios.CallbackRules, IStrategy):  # noqa: N801
+class FT_callbacks(scenarios.CallbackRules, IStrategy):
     timeframe = "5m"
     minimal_roi = {"0": 10.0}  # noqa: RUF012
     stoploss = -0.1
 
 
-class FT_stoploss(scenarios.StoplossRules, IStrategy):  # noqa: N801
+class FT_stoploss(scenarios.StoplossRules, IStrategy):
     timeframe = "5m"
     minimal_roi = {"0": 10.0}  # noqa: RUF012
     stoploss = -0.1
 
 
-class FT_afterfill(scenarios.AfterFillRules, IStrategy):  # noqa: N801
+class FT_afterfill(scenarios.AfterFillRules, IStrategy):
     timeframe = "5m"
     minimal_roi = {"0": 10.0}  # noqa: RUF012
     stoploss = -0.1
 
 
-class FT_bench(scenarios.BenchRules, IStrategy):  # noqa: N801
+class FT_bench(scenarios.BenchRules, IStrategy):
     timeframe = "5m"
     minimal_roi = {"0": 10.0}  # noqa: RUF012
     stoploss = -0.1

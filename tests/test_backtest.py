@@ -5,6 +5,7 @@ oracle). The generated differential test against Freqtrade itself is
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -395,3 +396,34 @@ def test_as_seen_uses_each_candles_first_received_values(tmp_path: Any) -> None:
     assert report.loc["ind", "largest_difference"] == 97.0
     assert report.loc["ind", "first_date"] == first["date"][2]
     assert report.loc["close", "differing"] == 0
+
+
+def test_unlimited_stake_needs_max_open_trades() -> None:
+    with pytest.raises(BacktestConfigError, match="max_open_trades"):
+        run(
+            {"A/USDT": candles([FLAT] * 3, enter={0})}, stake_amount="unlimited", max_open_trades=-1
+        )
+
+
+def test_cli_backtest_prints_the_result(tmp_path: Any, capsys: Any) -> None:
+    from producerconsumer.cli import main
+
+    strategy = tmp_path / "mine.py"
+    strategy.write_text(
+        "from producerconsumer.strategy import IStrategy\n"
+        "class Mine(IStrategy):\n"
+        "    timeframe = '5m'\n"
+        "    stoploss = -0.1\n"
+        "    stake_amount = 10\n"
+        "    def populate_entry_trend(self, dataframe, metadata):\n"
+        "        dataframe['enter_long'] = (dataframe['close'] > dataframe['open']).astype(int)\n"
+        "        return dataframe\n"
+        "    def populate_exit_trend(self, dataframe, metadata):\n"
+        "        dataframe['exit_long'] = (dataframe['close'] < dataframe['open']).astype(int)\n"
+        "        return dataframe\n"
+    )
+    recording = Path(__file__).resolve().parents[1] / "notebooks" / "data" / "demo-session.pcrec"
+    code = main(["backtest", "--strategy", f"{strategy}:Mine", "--source", str(recording)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "BTC/USDT" in out and "ETH/USDT" in out

@@ -189,6 +189,12 @@ def resolve(
     """The settings for ``strategy`` under ``config`` and keyword ``overrides``."""
     given = load_config(config)
     given.update(overrides)
+    freqai = given.pop("freqai", None)
+    if isinstance(freqai, Mapping) and freqai.get("enabled"):
+        raise BacktestConfigError(
+            "freqai.enabled: pc.backtest does not run FreqAI models (it uses the producer's "
+            "predictions as they are in the data); disable it in the config"
+        )
     known = set(STRATEGY_KEYS) | set(CONFIG_KEYS) | IGNORED_KEYS
     unknown = sorted(k for k in given if k not in known)
     if unknown:
@@ -241,6 +247,14 @@ def _finish(strategy: object, values: dict[str, Any]) -> ResolvedSettings:
         raise BacktestConfigError("no timeframe: set it on the strategy or pass timeframe=")
     if values["stoploss"] is None:
         raise BacktestConfigError("no stoploss: set it on the strategy or pass stoploss=")
+    max_open = values["max_open_trades"]
+    max_open = math.inf if max_open is None or float(max_open) < 0 else float(max_open)
+    values["max_open_trades"] = max_open
+    if values["stake_amount"] == "unlimited" and math.isinf(max_open):
+        raise BacktestConfigError(
+            'stake_amount="unlimited" needs a max_open_trades (Freqtrade divides the wallet '
+            "by it); set max_open_trades"
+        )
     if values["stake_currency"] is None:
         values["stake_currency"] = ""
     stake = values["stake_amount"]
@@ -259,9 +273,6 @@ def _finish(strategy: object, values: dict[str, Any]) -> ResolvedSettings:
         raise BacktestConfigError(
             f"minimal_roi must map minutes to ratios, like {{'0': 0.05}}: {exc}"
         ) from exc
-    max_open = values["max_open_trades"]
-    max_open = math.inf if max_open is None or float(max_open) < 0 else float(max_open)
-    values["max_open_trades"] = max_open
     order_types = dict(values.get("order_types") or {})
     tif = dict(values.get("order_time_in_force") or {})
     price_precision = values.get("price_precision")

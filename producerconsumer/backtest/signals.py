@@ -133,7 +133,7 @@ def load_frames(data: Any, mode: str) -> tuple[dict[str, pd.DataFrame], str]:
             from ..snapshot import load_snapshot
 
             return _from_provider(load_snapshot(text.removeprefix("snapshot:"))), str(data)
-        elif ":" in text.split("/")[0] and not Path(text).exists():
+        elif (text == "demo" or text.startswith(("demo:", "config:"))) and not Path(text).exists():
             if mode == "as_seen":
                 raise ValueError("mode='as_seen' needs a recording (a path or 'replay:PATH')")
             from ..sources import open_source

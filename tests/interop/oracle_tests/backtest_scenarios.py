@@ -611,9 +611,18 @@ def run_ours(scenario: dict[str, Any]) -> pd.DataFrame:
     from producerconsumer.backtest import backtest
     from producerconsumer.strategy import IStrategy
 
-    mixin = MIXINS[scenario["kind"]]
-    cls = type(f"PC_{scenario['kind']}", (mixin, IStrategy), {"timeframe": TIMEFRAME})
-    strategy = cls()
+    if scenario["seed"] % 2:
+        # every other scenario: the Freqtrade IStrategy subclass itself, as users may pass one
+        folder = str(Path(__file__).resolve().parent / "ft_backtest_strategies")
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+        import ft_backtest_strategies
+
+        strategy = getattr(ft_backtest_strategies, f"FT_{scenario['kind']}")({})
+    else:
+        mixin = MIXINS[scenario["kind"]]
+        cls = type(f"PC_{scenario['kind']}", (mixin, IStrategy), {"timeframe": TIMEFRAME})
+        strategy = cls()
     strategy.rules = scenario["rules"]
     s = dict(scenario["settings"])
     result = backtest(

@@ -730,7 +730,19 @@ class _Scanner:
                 k = k0 + offset
                 # bring the trade's running max/min up to candle k, then check it exactly
                 self._track_extremes(trade, data, data.high[start:k], data.low[start:k], start, k)
-                found = self._first_exit_loop(data, k, trade, k + 1)
+                found = self._check_candle(
+                    trade,
+                    k,
+                    int(data.dates[k]),
+                    float(data.open[k]),
+                    float(data.high[k]),
+                    float(data.low[k]),
+                    float(data.close[k]),
+                    bool(data.enter[k]),
+                    bool(data.exit[k]),
+                    data.exit_tag[k],
+                    data.pair,
+                )
                 start = k + 1
                 if found is not None:
                     return found

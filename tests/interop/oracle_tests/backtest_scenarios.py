@@ -380,6 +380,8 @@ def make_scenario(seed: int) -> dict[str, Any]:
         "trailing_only_offset_is_reached": bool(rng.random() < 0.5),
         "use_custom_stoploss": kind in ("stoploss", "afterfill") and rng.random() < 0.8,
         "amend_last_stake_amount": bool(rng.random() < 0.2),
+        "available_capital": float(rng.choice([300.0, 5000.0])) if rng.random() < 0.15 else None,
+        "order_types": {"entry": "limit", "exit": "market" if rng.random() < 0.2 else "limit"},
     }
     if settings["max_open_trades"] == -1 or rng.random() < 0.6:
         stake: Any = float(rng.choice([10.0, 50.0, 100.0, 333.3, 2000.0]))
@@ -564,6 +566,11 @@ class FreqtradeRunner:
             "amend_last_stake_amount",
         ):
             bt.config[key] = s[key]
+        if s.get("available_capital") is None:
+            bt.config.pop("available_capital", None)
+        else:
+            bt.config["available_capital"] = s["available_capital"]
+        strategy.order_types = {**strategy.order_types, **s.get("order_types", {})}
         bt.fee = s["fee"]
         bt.wallets = Wallets(bt.config, bt.exchange, is_backtest=True)
         strategy.wallets = bt.wallets

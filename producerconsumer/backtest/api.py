@@ -87,6 +87,7 @@ class BacktestResult:
         prepared: list[PairData],
         resolved: ResolvedSettings,
         stake_currency: str,
+        strategy: Any,
     ) -> None:
         self.trades = trades
         self.errors = errors
@@ -102,6 +103,7 @@ class BacktestResult:
         self._prepared = prepared
         self._resolved = resolved
         self._stake_currency = stake_currency
+        self._strategy = strategy
         self._metrics: dict[str, Any] | None = None
 
     @property
@@ -141,8 +143,30 @@ class BacktestResult:
 
     def resimulate(self, **overrides: Any) -> BacktestResult:
         """The same signals simulated with other trading settings (``stoploss=``,
-        ``minimal_roi=``, ``stake_amount=`` ...): no strategy call, only the simulation."""
-        raise NotImplementedError  # replaced below (needs the strategy instance)
+        ``minimal_roi=``, ``stake_amount=`` ...): no strategy call, only the simulation, so a
+        parameter sweep can call it thousands of times.
+
+        >>> for stoploss in (-0.02, -0.05, -0.1):             # doctest: +SKIP
+        ...     print(stoploss, result.resimulate(stoploss=stoploss).trades.profit_abs.sum())
+        """
+        resolved = resolve(self._strategy, None, {**_explicit(self._resolved.values), **overrides})
+        started = time.perf_counter()
+        outcome = simulate(
+            self._prepared, resolved.sim, resolved.callbacks, stake_currency=self._stake_currency
+        )
+        trades = trades_frame(outcome.trades)
+        elapsed = time.perf_counter() - started
+        return _result(
+            self._strategy,
+            resolved,
+            self._prepared,
+            self.frames,
+            self.errors,
+            trades,
+            outcome,
+            self._stake_currency,
+            {"signals": 0.0, "simulation": elapsed},
+        )
 
     def __repr__(self) -> str:
         trades = len(self.trades)
@@ -340,7 +364,7 @@ def _result(
         else None
     )
     end = datetime.fromtimestamp(max(int(p.dates[-1]) for p in live) / 1e9, UTC) if live else None
-    result = BacktestResult(
+    return BacktestResult(
         trades=trades,
         errors=errors,
         timings=timings,
@@ -355,28 +379,8 @@ def _result(
         prepared=prepared,
         resolved=resolved,
         stake_currency=currency,
+        strategy=instance,
     )
-
-    def resimulate(**overrides: Any) -> BacktestResult:
-        new = resolve(instance, None, {**_explicit(resolved.values), **overrides})
-        started = time.perf_counter()
-        out = simulate(prepared, new.sim, new.callbacks, stake_currency=currency)
-        frame = trades_frame(out.trades)
-        elapsed = time.perf_counter() - started
-        return _result(
-            instance,
-            new,
-            prepared,
-            analyzed,
-            errors,
-            frame,
-            out,
-            currency,
-            {"signals": 0.0, "simulation": elapsed},
-        )
-
-    result.resimulate = resimulate  # type: ignore[method-assign]
-    return result
 
 
 def _explicit(values: Mapping[str, Any]) -> dict[str, Any]:

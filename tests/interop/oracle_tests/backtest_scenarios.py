@@ -265,6 +265,7 @@ def _candles(
     start: pd.Timestamp,
     rows: int,
     coarser_from: pd.Timestamp | None = None,
+    tf_min: int = TF_MIN,
 ) -> pd.DataFrame:
     """Random candles; from ``coarser_from`` on (a month start), prices have fewer decimals
     (the price tick Freqtrade derives per month changes there)."""
@@ -284,7 +285,7 @@ def _candles(
     highs = np.maximum(opens, closes) + spread_h
     lows = np.minimum(opens, closes) - spread_l
 
-    dates = start + pd.to_timedelta(np.arange(rows) * TF_MIN, unit="m")
+    dates = start + pd.to_timedelta(np.arange(rows) * tf_min, unit="m")
     coarse = (
         np.zeros(rows, dtype=bool) if coarser_from is None else np.asarray(dates >= coarser_from)
     )
@@ -330,19 +331,23 @@ def make_scenario(seed: int) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     n_pairs = int(rng.integers(1, 9))
     rows = int(rng.choice([30, 80, 150, 300]))
+    timeframe = str(rng.choice(["5m", "5m", "5m", "1m", "15m", "1h"]))
+    tf_min = {"1m": 1, "5m": 5, "15m": 15, "1h": 60}[timeframe]
     month = pd.Timestamp("2026-02-01", tz="UTC")
     if rng.random() < 0.3:  # across a month start, where the price tick may change
-        base = month - pd.Timedelta(minutes=5 * int(rng.integers(1, rows)))
+        base = month - pd.Timedelta(minutes=tf_min * int(rng.integers(1, rows)))
         coarser: pd.Timestamp | None = month if rng.random() < 0.7 else None
     else:
-        base = month + pd.Timedelta(minutes=5 * int(rng.integers(0, 2000)))
+        base = month + pd.Timedelta(minutes=tf_min * int(rng.integers(0, 2000)))
         coarser = None
     frames: dict[str, pd.DataFrame] = {}
     for i in range(n_pairs):
         pair = f"C{i}{chr(65 + int(rng.integers(0, 26)))}/{STAKE}"
         offset = int(rng.integers(0, 20)) if rng.random() < 0.3 else 0
         length = rows - (int(rng.integers(0, 20)) if rng.random() < 0.3 else 0) - offset
-        frame = _candles(rng, base + pd.Timedelta(minutes=5 * offset), max(length, 3), coarser)
+        frame = _candles(
+            rng, base + pd.Timedelta(minutes=tf_min * offset), max(length, 3), coarser, tf_min
+        )
         if rng.random() < 0.15 and len(frame) > 10:  # missing candles
             drop = rng.choice(
                 np.arange(1, len(frame) - 1), size=int(rng.integers(1, 5)), replace=False
@@ -422,7 +427,14 @@ def make_scenario(seed: int) -> dict[str, Any]:
             "every": int(rng.integers(2, 6)),
             "fill": float(rng.choice([-0.01, -0.03, -0.2])),
         }
-    return {"seed": seed, "frames": frames, "settings": settings, "rules": rules, "kind": kind}
+    return {
+        "seed": seed,
+        "frames": frames,
+        "settings": settings,
+        "rules": rules,
+        "kind": kind,
+        "timeframe": timeframe,
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -476,11 +488,11 @@ class FreqtradeRunner:
             "quote": quote,
         }
 
-    def backtesting(self, kind: str, pairs: list[str]) -> Any:
+    def backtesting(self, kind: str, pairs: list[str], timeframe: str = TIMEFRAME) -> Any:
         for pair in pairs:
             self.markets.setdefault(pair, self._market(pair))
-        if kind in self._backtesting:
-            return self._backtesting[kind]
+        if (kind, timeframe) in self._backtesting:
+            return self._backtesting[kind, timeframe]
         from freqtrade.enums import RunMode
         from freqtrade.optimize.backtesting import Backtesting
 
@@ -497,7 +509,7 @@ class FreqtradeRunner:
             "dry_run_wallet": 1000.0,
             "tradable_balance_ratio": 0.99,
             "max_open_trades": 3,
-            "timeframe": TIMEFRAME,
+            "timeframe": timeframe,
             "fee": 0.001,
             "pairlists": [{"method": "StaticPairList"}],
             "strategy": f"FT_{kind}",
@@ -525,7 +537,7 @@ class FreqtradeRunner:
         }
         bt = Backtesting(config)
         bt._set_strategy(bt.strategylist[0])
-        self._backtesting[kind] = bt
+        self._backtesting[kind, timeframe] = bt
         return bt
 
     def run(self, scenario: dict[str, Any]) -> pd.DataFrame:
@@ -537,7 +549,7 @@ class FreqtradeRunner:
 
         frames: dict[str, pd.DataFrame] = scenario["frames"]
         s = scenario["settings"]
-        bt = self.backtesting(scenario["kind"], list(frames))
+        bt = self.backtesting(scenario["kind"], list(frames), scenario.get("timeframe", TIMEFRAME))
         strategy = bt.strategy
         strategy.rules = scenario["rules"]
         strategy.minimal_roi = dict(
@@ -626,9 +638,10 @@ def run_ours(scenario: dict[str, Any]) -> pd.DataFrame:
         import ft_backtest_strategies
 
         strategy = getattr(ft_backtest_strategies, f"FT_{scenario['kind']}")({})
+        strategy.timeframe = scenario["timeframe"]
     else:
         mixin = MIXINS[scenario["kind"]]
-        cls = type(f"PC_{scenario['kind']}", (mixin, IStrategy), {"timeframe": TIMEFRAME})
+        cls = type(f"PC_{scenario['kind']}", (mixin, IStrategy), {"timeframe": "5m"})
         strategy = cls()
     strategy.rules = scenario["rules"]
     s = dict(scenario["settings"])
@@ -638,7 +651,7 @@ def run_ours(scenario: dict[str, Any]) -> pd.DataFrame:
         # the signal columns ride on the candles, as Freqtrade's side reads them there
         candles={pair: frame.copy() for pair, frame in scenario["frames"].items()},
         stake_currency=STAKE,
-        timeframe=TIMEFRAME,
+        timeframe=scenario.get("timeframe", TIMEFRAME),
         **s,
     )
     if result.errors:

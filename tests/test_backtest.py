@@ -427,3 +427,28 @@ def test_cli_backtest_prints_the_result(tmp_path: Any, capsys: Any) -> None:
     out = capsys.readouterr().out
     assert code == 0
     assert "BTC/USDT" in out and "ETH/USDT" in out
+
+
+def test_duplicated_dates_and_missing_signals_are_reported_per_pair() -> None:
+    duplicated = candles([FLAT] * 4, enter={0}).iloc[[0, 1, 1, 2, 3]]
+
+    class NoSignals(IStrategy):
+        timeframe = "5m"
+        stoploss = -0.1
+
+    result = run({"A/USDT": duplicated})
+    assert "duplicated candle date 2026-11-02 00:05" in result.errors["A/USDT"]
+    result = run({"A/USDT": candles([FLAT] * 4)}, strategy=NoSignals)
+    assert "enter_long" in result.errors["A/USDT"]
+
+
+def test_data_from_a_provider_and_as_seen_needs_a_recording() -> None:
+    from producerconsumer.backtest.signals import FramesSource
+
+    frames = {"A/USDT": candles([FLAT] * 4, enter={0})}
+    result = pc.backtest(Signals, FramesSource(frames), candles=frames, stake_amount=10)
+    assert len(result.trades) == 1
+    with pytest.raises(ValueError, match="as_seen"):
+        pc.backtest(Signals, FramesSource(frames), mode="as_seen", stake_amount=10)
+    with pytest.raises(TypeError, match="data must be"):
+        pc.backtest(Signals, 42, stake_amount=10)

@@ -452,3 +452,9 @@ def test_data_from_a_provider_and_as_seen_needs_a_recording() -> None:
         pc.backtest(Signals, FramesSource(frames), mode="as_seen", stake_amount=10)
     with pytest.raises(TypeError, match="data must be"):
         pc.backtest(Signals, 42, stake_amount=10)
+
+
+def test_stake_currency_defaults_to_the_pairs_quote() -> None:
+    frames = {"A/USDT": candles([FLAT] * 3), "B/USDT": candles([FLAT] * 3)}
+    result = pc.backtest(Signals, frames, candles=frames, stake_amount=10)
+    assert result.settings["stake_currency"] == "USDT"

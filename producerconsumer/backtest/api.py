@@ -328,6 +328,11 @@ def backtest(
 
     started = time.perf_counter()
     currency = str(values.get("stake_currency") or "")
+    if not currency:
+        # Freqtrade requires it; the pairs' quote currency when they share one
+        quotes = {p.split("/")[1].split(":")[0] for p in pairs if "/" in p}
+        currency = quotes.pop() if len(quotes) == 1 else ""
+        values["stake_currency"] = currency
     outcome: SimResult = simulate(
         prepared, resolved.sim, resolved.callbacks, stake_currency=currency
     )

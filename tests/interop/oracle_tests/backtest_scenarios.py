@@ -682,11 +682,27 @@ COMPARED_FLOAT = [
 ]
 
 
+def _same_value(a: Any, b: Any) -> bool:
+    numbers = (float, int, np.floating, np.integer)
+    if isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool | np.bool_):
+        a, b = float(a), float(b)
+        return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(
+            x.keys() == y.keys() and all(_same_value(x[k], y[k]) for k in x)
+            for x, y in zip(a, b, strict=True)
+        )
+    return repr(a) == repr(b)
+
+
 def compare(ft: pd.DataFrame, ours: pd.DataFrame) -> list[str]:
+    """Every column of every trade (Freqtrade's backtest result columns), in order: floats to
+    1e-9 relative, the rest exactly (the orders too); also the columns and their dtypes."""
     problems: list[str] = []
     if list(ft.columns) != list(ours.columns):
         problems.append(f"columns: freqtrade {list(ft.columns)}, ours {list(ours.columns)}")
-    elif len(ft) == len(ours):
+        return problems
+    if len(ft) == len(ours):
         for col in ft.columns:
             if ft[col].dtype != ours[col].dtype:
                 problems.append(
@@ -694,25 +710,16 @@ def compare(ft: pd.DataFrame, ours: pd.DataFrame) -> list[str]:
                 )
     if len(ft) != len(ours):
         problems.append(f"trade count: freqtrade {len(ft)}, ours {len(ours)}")
+    shown = COMPARED_EXACT + COMPARED_FLOAT
     for i in range(min(len(ft), len(ours))):
         a = ft.iloc[i]
         b = ours.iloc[i]
-        for col in COMPARED_EXACT:
-            va, vb = a[col], b[col]
-            if col == "enter_tag":
-                va = va if isinstance(va, str) and va else None
-                vb = vb if isinstance(vb, str) and vb else None
-            if not (
-                va == vb or (pd.isna(va) and pd.isna(vb)) if not isinstance(va, str) else va == vb
-            ):
-                problems.append(f"trade {i} {col}: freqtrade {va!r}, ours {vb!r}")
-        for col in COMPARED_FLOAT:
-            va, vb = float(a[col]), float(b[col])
-            if not math.isclose(va, vb, rel_tol=1e-9, abs_tol=1e-12):
-                problems.append(f"trade {i} {col}: freqtrade {va!r}, ours {vb!r}")
+        for col in ft.columns:
+            if not _same_value(a[col], b[col]):
+                problems.append(f"trade {i} {col}: freqtrade {a[col]!r}, ours {b[col]!r}")
         if problems:
-            problems.append(f"freqtrade trade {i}: {a[COMPARED_EXACT + COMPARED_FLOAT].to_dict()}")
-            problems.append(f"our trade {i}:       {b[COMPARED_EXACT + COMPARED_FLOAT].to_dict()}")
+            problems.append(f"freqtrade trade {i}: {a[shown].to_dict()}")
+            problems.append(f"our trade {i}:       {b[shown].to_dict()}")
             break
     return problems
 

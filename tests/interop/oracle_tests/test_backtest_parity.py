@@ -1,8 +1,10 @@
 """Differential test, run INSIDE the Freqtrade oracle venv: ``pc.backtest`` against Freqtrade
 2026.9's ``Backtesting`` on generated scenarios (``backtest_scenarios.py``): 1 to 8 pairs of
 random candles and signals, random ROI tables, stoplosses, trailing settings, fees, stake modes,
-``max_open_trades``, and the callbacks. Every trade must match (pair, dates, rates, amount,
-stake, exit reason, tags, stops, min/max rates; floats to 1e-9 relative).
+``max_open_trades``, timeframes, missing candles, price ticks changing between months, and the
+callbacks; half of them pass Freqtrade's own ``IStrategy`` subclass to ``pc.backtest``. Every
+column of every trade must match, in Freqtrade's order (floats to 1e-9 relative, the rest
+exactly, the orders too), and the columns and dtypes.
 
 Started by ``tests/interop/test_oracle_backtest.py``. ``PC_BACKTEST_SCENARIOS`` (default 1000)
 scenarios from seed ``PC_BACKTEST_SEED`` (default: random, printed), within

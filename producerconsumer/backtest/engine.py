@@ -127,10 +127,7 @@ def tick_sizes(candles: pd.DataFrame) -> pd.Series:
     values = candles[["open", "high", "low", "close"]].to_numpy(dtype="float64")
     counts = decimal_counts(values.ravel()).reshape(values.shape)
     per_row = np.fmax.reduce(counts, axis=1)  # NaN only where the whole row is NaN
-    dates = pd.DatetimeIndex(candles["date"])
-    if dates.tz is None:
-        dates = dates.tz_localize("UTC")
-    months = dates.tz_convert("UTC").tz_localize(None).to_numpy().astype("datetime64[M]")
+    months = _utc_ns(candles["date"]).view("datetime64[ns]").astype("datetime64[M]")
     if len(months) > 1 and (np.diff(months.astype("int64")) < 0).any():
         order = np.argsort(months, kind="stable")
         months, per_row = months[order], per_row[order]
@@ -141,8 +138,19 @@ def tick_sizes(candles: pd.DataFrame) -> pd.Series:
     span = np.arange(months[0], months[-1] + np.timedelta64(1, "M"), dtype="datetime64[M]")
     monthly = np.full(len(span), np.nan)
     monthly[(months[starts] - span[0]).astype("int64")] = maxima
-    index = pd.DatetimeIndex(span.astype("datetime64[ns]")).tz_localize("UTC")
+    index = pd.DatetimeIndex(span.astype("datetime64[ns]").view("int64"), tz="UTC")
     return pd.Series(1 / 10**monthly, index=index)
+
+
+def _utc_ns(dates: pd.Series) -> np.ndarray:
+    """Dates as int64 nanoseconds since the epoch (naive dates taken as UTC)."""
+    dtype = dates.dtype
+    if isinstance(dtype, pd.DatetimeTZDtype) or np.issubdtype(dtype, np.datetime64):
+        index = pd.DatetimeIndex(dates)
+        if index.tz is not None:
+            index = index.tz_convert("UTC")
+        return np.asarray(index.as_unit("ns").asi8)
+    return np.asarray(pd.DatetimeIndex(pd.to_datetime(dates, utc=True)).as_unit("ns").asi8)
 
 
 def _row_ticks(dates: np.ndarray, ticks: pd.Series, fallback: float | None) -> np.ndarray:
@@ -268,10 +276,7 @@ def prepare_pair(
     pair's candles (computed from ``frame`` when None)."""
     if ticks is None:
         ticks = tick_sizes(frame)
-    dates_all = pd.DatetimeIndex(frame["date"])
-    if dates_all.tz is None:
-        dates_all = dates_all.tz_localize("UTC")
-    ns = dates_all.as_unit("ns").asi8
+    ns = _utc_ns(frame["date"])
     rows = len(frame) - 1
     if rows < 1:
         empty = np.empty(0)

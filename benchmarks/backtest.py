@@ -9,8 +9,10 @@ both sides; ROI table, stoploss, fee, 5 open trades, stake 100 of 10 000. Freqtr
 oracle venv (a subprocess, its exchange patched offline as in the differential tests); its times
 exclude loading and ``Backtesting`` start-up. Compared:
 
-* whole: our ``pc.backtest`` call vs Freqtrade's analysis (``advise_all_indicators`` and the
-  entry/exit signals) plus its backtest loop;
+* whole: our ``pc.backtest`` call vs Freqtrade's price ticks from the candles (what
+  ``Backtesting.load_bt_data`` computes after reading the files), its analysis
+  (``advise_all_indicators`` and the entry/exit signals) and its backtest loop; Freqtrade's
+  file reading, start-up and report are left out;
 * simulation: ``result.timings["simulation"]`` vs Freqtrade's loop alone.
 
 The trades must be identical (pair, dates, rates, amount, exit reason), else it exits 1.

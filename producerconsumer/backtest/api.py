@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..strategy.parameters import apply_params
-from .engine import PairData, SimResult, prepare_pair, simulate, tick_sizes, trades_frame
+from .engine import PairData, SimResult, monthly_ticks, prepare_pair, simulate, trades_frame
 from .settings import ResolvedSettings, resolve
 from .signals import FramesSource, PairFailure, analyze_pair, load_frames
 
@@ -317,7 +317,7 @@ def backtest(
                 ]
             done = analyze_pair(instance, pair, pair_candles, source, lambda: pairs)
             trimmed = _trim(done.frame, start_at, stop_at, startup)
-            ticks = tick_sizes(_trim(done.candles, None, stop_at, 0))
+            ticks = monthly_ticks(_trim(done.candles, None, stop_at, 0))
             prepared.append(prepare_pair(pair, trimmed, ticks, resolved.sim.price_precision))
             analyzed[pair] = trimmed
         except PairFailure as exc:

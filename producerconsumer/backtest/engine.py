@@ -39,6 +39,7 @@ __all__ = [
     "prepare_pair",
     "round_price",
     "simulate",
+    "monthly_ticks",
     "tick_sizes",
 ]
 
@@ -87,6 +88,9 @@ def _decimals(value: float) -> float:
     return float(len(digits)) if digits else math.nan
 
 
+_POWERS_OF_TEN = 10 ** np.arange(1, 15, dtype="int64")
+
+
 def decimal_counts(values: np.ndarray) -> np.ndarray:
     """:func:`_decimals` of every value, vectorised: the 14 significant digits as an integer
     ``m`` (``value * 10**shift``), minus its trailing zeros. Values whose scaled fraction is
@@ -102,13 +106,9 @@ def decimal_counts(values: np.ndarray) -> np.ndarray:
     m = np.rint(scaled)
     doubtful = (np.abs(scaled - np.floor(scaled) - 0.5) < 0.1) | (m >= 1e14) | (m < 1e13)
     digits = m.astype("int64")
-    zeros = np.zeros(len(v), dtype="int64")
-    for _ in range(15):
-        strip = (digits % 10 == 0) & (digits != 0)
-        if not strip.any():
-            break
-        zeros += strip
-        digits = np.where(strip, digits // 10, digits)
+    # trailing zeros: divisible by 10**k for k = 1..14 (each implies the ones before)
+    zeros = (digits[:, None] % _POWERS_OF_TEN[None, :] == 0).sum(axis=1)
+    zeros[digits == 0] = 0
     decimals = (shift - zeros).astype("float64")
     decimals[decimals <= 0] = np.nan
     if doubtful.any():
@@ -153,17 +153,44 @@ def _utc_ns(dates: pd.Series) -> np.ndarray:
     return np.asarray(pd.DatetimeIndex(pd.to_datetime(dates, utc=True)).as_unit("ns").asi8)
 
 
-def _row_ticks(dates: np.ndarray, ticks: pd.Series, fallback: float | None) -> np.ndarray:
+def monthly_ticks(candles: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`tick_sizes` as arrays, months without candles left out: ``(month starts as int64
+    ns, ticks)`` (NaN where the month's prices have no decimals)."""
+    if candles.empty:
+        return np.empty(0, dtype="int64"), np.empty(0)
+    values = np.column_stack(
+        [candles[c].to_numpy(dtype="float64") for c in ("open", "high", "low", "close")]
+    )
+    per_row = np.fmax.reduce(decimal_counts(values.ravel()).reshape(values.shape), axis=1)
+    ns = _utc_ns(candles["date"])
+    if len(ns) > 1 and (np.diff(ns) < 0).any():
+        order = np.argsort(ns, kind="stable")
+        ns, per_row = ns[order], per_row[order]
+    months = ns.view("datetime64[ns]").astype("datetime64[M]")
+    starts = np.flatnonzero(np.r_[True, months[1:] != months[:-1]])
+    maxima = np.fmax.reduceat(per_row, starts)
+    month_ns = months[starts].astype("datetime64[ns]").view("int64")
+    return month_ns, 1 / 10**maxima
+
+
+def _row_ticks(
+    dates: np.ndarray, ticks: pd.Series | tuple[np.ndarray, np.ndarray], fallback: float | None
+) -> np.ndarray:
     """The tick in force at each date: the latest month start at or before it with a known
     tick (months without one inherit the previous month's), else ``fallback`` (NaN: none)."""
     result = np.full(len(dates), np.nan if fallback is None else fallback, dtype="float64")
-    known = ticks.dropna()
-    if len(known) == 0 or len(dates) == 0:
+    if isinstance(ticks, pd.Series):
+        known_series = ticks.dropna()
+        starts = np.asarray(pd.DatetimeIndex(known_series.index).as_unit("ns").asi8)
+        values = known_series.to_numpy(dtype="float64")
+    else:
+        keep = ~np.isnan(ticks[1])
+        starts, values = ticks[0][keep], ticks[1][keep]
+    if len(starts) == 0 or len(dates) == 0:
         return result
-    starts = known.index.as_unit("ns").asi8
     position = np.searchsorted(starts, dates, side="right") - 1
     found = position >= 0
-    result[found] = known.to_numpy(dtype="float64")[position[found]]
+    result[found] = values[position[found]]
     return result
 
 
@@ -268,14 +295,14 @@ def _tags(column: pd.Series | None, rows: int) -> np.ndarray:
 def prepare_pair(
     pair: str,
     frame: pd.DataFrame,
-    ticks: pd.Series | None = None,
+    ticks: pd.Series | tuple[np.ndarray, np.ndarray] | None = None,
     market_tick: float | None = None,
 ) -> PairData:
     """A trimmed, analyzed frame (``date``, OHLC, ``enter_long``, ``exit_long``, optional
     ``enter_tag`` / ``exit_tag``) as :class:`PairData`. ``ticks``: :func:`tick_sizes` of the
     pair's candles (computed from ``frame`` when None)."""
     if ticks is None:
-        ticks = tick_sizes(frame)
+        ticks = monthly_ticks(frame)
     ns = _utc_ns(frame["date"])
     rows = len(frame) - 1
     if rows < 1:

@@ -587,9 +587,12 @@ class FreqtradeRunner:
         bt.wallets = Wallets(bt.config, bt.exchange, is_backtest=True)
         strategy.wallets = bt.wallets
         data = {pair: frame.copy() for pair, frame in frames.items()}
+        ticks_started = time.perf_counter()
+        # as Backtesting.load_bt_data does, on the loaded candles
         bt.price_pair_prec = {
             pair: get_tick_size_over_time(frame.copy()) for pair, frame in frames.items()
         }
+        ticks_time = time.perf_counter() - ticks_started
         timerange = TimeRange()
         started = time.perf_counter()
         preprocessed = strategy.advise_all_indicators(data)
@@ -615,9 +618,10 @@ class FreqtradeRunner:
         # analysis: populate_indicators (advise_all_indicators) and the entry/exit signals
         # (inside Backtesting.backtest); loop: the rest of Backtesting.backtest
         self.timings = {
+            "ticks": ticks_time,
             "analysis": analysed - started + sum(spent),
             "loop": finished - analysed - sum(spent),
-            "total": finished - started,
+            "total": finished - started + ticks_time,
         }
         return result["results"]
 

@@ -36,11 +36,13 @@ __all__ = [
     "SimResult",
     "SimSettings",
     "SimTrade",
+    "decimal_counts",
+    "monthly_ticks",
     "prepare_pair",
     "round_price",
     "simulate",
-    "monthly_ticks",
     "tick_sizes",
+    "trades_frame",
 ]
 
 NS_PER_MINUTE = 60_000_000_000

@@ -233,6 +233,7 @@ BENCH_SETTINGS: dict[str, Any] = {
     "trailing_only_offset_is_reached": False,
     "use_custom_stoploss": False,
     "amend_last_stake_amount": False,
+    "last_stake_amount_min_ratio": 0.5,
     "stake_amount": 100.0,
 }
 
@@ -385,6 +386,7 @@ def make_scenario(seed: int) -> dict[str, Any]:
         "trailing_only_offset_is_reached": bool(rng.random() < 0.5),
         "use_custom_stoploss": kind in ("stoploss", "afterfill") and rng.random() < 0.8,
         "amend_last_stake_amount": bool(rng.random() < 0.2),
+        "last_stake_amount_min_ratio": float(rng.choice([0.5, 0.9])),
         "available_capital": float(rng.choice([300.0, 5000.0])) if rng.random() < 0.15 else None,
         "order_types": {"entry": "limit", "exit": "market" if rng.random() < 0.2 else "limit"},
     }
@@ -576,6 +578,7 @@ class FreqtradeRunner:
             "dry_run_wallet",
             "tradable_balance_ratio",
             "amend_last_stake_amount",
+            "last_stake_amount_min_ratio",
         ):
             bt.config[key] = s[key]
         if s.get("available_capital") is None:

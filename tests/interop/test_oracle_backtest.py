@@ -51,3 +51,5 @@ def test_backtest_matches_freqtrade(oracle_python: Path) -> None:
     output = f"$ {' '.join(command)}\n{done.stdout}\n{done.stderr}"
     assert done.returncode == 0, output
     assert " passed" in done.stdout and "skipped" not in done.stdout, output
+    # the scenario count and seeds, for the report (pytest -rP shows it)
+    print(next((line for line in done.stdout.splitlines() if "trades compared" in line), ""))

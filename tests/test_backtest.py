@@ -458,3 +458,19 @@ def test_stake_currency_defaults_to_the_pairs_quote() -> None:
     frames = {"A/USDT": candles([FLAT] * 3), "B/USDT": candles([FLAT] * 3)}
     result = pc.backtest(Signals, frames, candles=frames, stake_amount=10)
     assert result.settings["stake_currency"] == "USDT"
+
+
+class CustomData(Signals):
+    use_custom_stoploss = True
+
+    def custom_stoploss(self, pair, trade, current_time, current_rate, current_profit, **kwargs):
+        seen = trade.get_custom_data("candles", 0) + 1
+        trade.set_custom_data("candles", seen)
+        return -0.001 if seen >= 3 else None  # tighten after the third candle
+
+
+def test_callbacks_can_keep_per_trade_custom_data() -> None:
+    rows = [FLAT, FLAT, FLAT, FLAT, (100.0, 100.5, 99.0, 100.0), FLAT]
+    trade = run({"A/USDT": candles(rows, enter={0})}, strategy=CustomData).trades.iloc[0]
+    assert trade["exit_reason"] == "trailing_stop_loss"
+    assert trade["close_date"] == START + pd.Timedelta(minutes=15)

@@ -411,11 +411,36 @@ class SimTrade:
         self.close_profit: float | None = None
         self.close_profit_abs: float | None = None
         self.orders: list[dict[str, Any]] = []
+        self._custom_data: dict[str, Any] = {}
 
     # what Freqtrade's Trade offers callbacks
+    liquidation_price = None
+    interest_rate = 0.0
+
     @property
     def open_date_utc(self) -> datetime:
         return self.open_date
+
+    @property
+    def stoploss_or_liquidation(self) -> float:
+        return self.stop_loss
+
+    @property
+    def is_stop_loss_trailing_active(self) -> bool:
+        return self.is_stop_loss_trailing
+
+    def set_custom_data(self, key: str, value: Any) -> None:
+        """Per-trade storage, as Freqtrade's ``trade.set_custom_data`` (kept in memory)."""
+        self._custom_data[key] = value
+
+    def get_custom_data(self, key: str, default: Any = None) -> Any:
+        return self._custom_data.get(key, default)
+
+    def delete_custom_data(self, key: str | None = None) -> None:
+        if key is None:
+            self._custom_data.clear()
+        else:
+            self._custom_data.pop(key, None)
 
     @property
     def close_date_utc(self) -> datetime | None:

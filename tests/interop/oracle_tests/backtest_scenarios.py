@@ -160,6 +160,11 @@ class StoplossRules(CallbackRules):
         r = self.rules.get("custom_stoploss")
         if not r:
             return None
+        if r.get("count"):  # per-trade custom data
+            seen = trade.get_custom_data("seen", 0) + 1
+            trade.set_custom_data("seen", seen)
+            if seen == r["count"]:
+                return r["tight"]
         if current_profit > r["above"]:
             return r["tight"]
         if _minute_key(current_time, pair) % r["every"] == 0:
@@ -428,6 +433,7 @@ def make_scenario(seed: int) -> dict[str, Any]:
             "loose": float(rng.choice([-0.05, -0.2])),
             "every": int(rng.integers(2, 6)),
             "fill": float(rng.choice([-0.01, -0.03, -0.2])),
+            "count": int(rng.choice([0, 0, 2, 4])),
         }
     return {
         "seed": seed,

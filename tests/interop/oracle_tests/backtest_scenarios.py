@@ -392,6 +392,8 @@ def make_scenario(seed: int) -> dict[str, Any]:
         "use_custom_stoploss": kind in ("stoploss", "afterfill") and rng.random() < 0.8,
         "amend_last_stake_amount": bool(rng.random() < 0.2),
         "last_stake_amount_min_ratio": float(rng.choice([0.5, 0.9])),
+        # at most 12 of at least 80 - 39 candles: every pair keeps some
+        "startup_candle_count": int(rng.choice([0, 0, 0, 3, 12])) if rows >= 80 else 0,
         "available_capital": float(rng.choice([300.0, 5000.0])) if rng.random() < 0.15 else None,
         "order_types": {"entry": "limit", "exit": "market" if rng.random() < 0.2 else "limit"},
     }
@@ -606,7 +608,9 @@ class FreqtradeRunner:
         started = time.perf_counter()
         preprocessed = strategy.advise_all_indicators(data)
         analysed = time.perf_counter()
-        trimmed = trim_dataframes(preprocessed, timerange, 0)
+        startup = int(s.get("startup_candle_count", 0))
+        bt.required_startup = startup  # what Backtesting takes from the strategy at start-up
+        trimmed = trim_dataframes(preprocessed, timerange, startup)
         min_date, max_date = history.get_timerange(trimmed)
         convert = bt._get_ohlcv_as_lists
         spent: list[float] = []

@@ -458,26 +458,30 @@ class SimTrade:
     def exit_side(self) -> str:
         return "sell"
 
-    def calc_profit_ratio(self, rate: float, amount: float | None = None) -> float:
+    def calc_profit_ratio(
+        self, rate: float, amount: float | None = None, open_rate: float | None = None
+    ) -> float:
         """Profit ratio (fees included) if the trade closed at ``rate``, rounded to 8 digits."""
         amount_ = self.amount if amount is None else amount
         close_value = amount_ * rate
         close_value = close_value - close_value * self.fee_close
-        open_value = (
-            self.open_trade_value
-            if amount is None
-            else amount_ * self.open_rate * (1 + self.fee_open)
-        )
+        if amount is None and open_rate is None:
+            open_value = self.open_trade_value
+        else:
+            open_value = amount_ * (open_rate or self.open_rate)
+            open_value = open_value + open_value * self.fee_open
         if open_value == 0.0:
             return 0.0
         return round(close_value / open_value - 1, 8)
 
-    def calc_profit(self, rate: float, amount: float | None = None) -> float:
+    def calc_profit(
+        self, rate: float, amount: float | None = None, open_rate: float | None = None
+    ) -> float:
         """Absolute profit (stake currency, fees included) at ``rate``, rounded to 8 digits."""
         amount_ = self.amount if amount is None else amount
         close = _EXACT.multiply(_dec(amount_), _dec(rate))
         close = _EXACT.subtract(close, _EXACT.multiply(close, _dec(self.fee_close)))
-        opened = _EXACT.multiply(_dec(amount_), _dec(self.open_rate))
+        opened = _EXACT.multiply(_dec(amount_), _dec(open_rate or self.open_rate))
         opened = _EXACT.add(opened, _EXACT.multiply(opened, _dec(self.fee_open)))
         return round(float(close) - float(opened), 8)
 

@@ -64,7 +64,11 @@ class BacktestResult:
       ``stoploss``, ``trailing_*``, ``fee``, ``timeframe``, ``strategy``, ...);
     * ``start`` / ``end``: the backtest range (first and last candle simulated);
     * ``strategy_name``; ``rejected_signals`` (entries refused for lack of a trade slot);
-      ``final_balance``; ``pairs`` (in Freqtrade's pair order).
+      ``final_balance``; ``pairs`` (in Freqtrade's pair order);
+    * ``left_open``: trades still open at the end whose forced exit could not fill (the last
+      open, rounded to the entry month's price tick, lies outside the last candle): Freqtrade
+      leaves them out of its results, and so does ``trades``; rare, and only with prices that
+      gain digits from one month to the next.
 
     Methods: :meth:`summary` (Freqtrade's report tables), :meth:`plot`, :meth:`to_freqtrade`,
     and :meth:`resimulate` (new settings, same signals: for parameter sweeps).
@@ -84,6 +88,7 @@ class BacktestResult:
         rejected_signals: int,
         final_balance: float,
         pairs: list[str],
+        left_open: pd.DataFrame,
         prepared: list[PairData],
         resolved: ResolvedSettings,
         stake_currency: str,
@@ -100,6 +105,7 @@ class BacktestResult:
         self.rejected_signals = rejected_signals
         self.final_balance = final_balance
         self.pairs = pairs
+        self.left_open = left_open
         self._prepared = prepared
         self._resolved = resolved
         self._stake_currency = stake_currency
@@ -381,6 +387,7 @@ def _result(
         rejected_signals=outcome.rejected_signals,
         final_balance=outcome.final_balance,
         pairs=[p.pair for p in prepared],
+        left_open=trades_frame(outcome.left_open),
         prepared=prepared,
         resolved=resolved,
         stake_currency=currency,

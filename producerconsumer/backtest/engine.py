@@ -229,6 +229,7 @@ class SimSettings:
     entry_time_in_force: str = "GTC"
     exit_time_in_force: str = "GTC"
     price_precision: float | None = None  # the market's tick, used where the candles give none
+    exit_timeout_ns: int | None = None  # unfilledtimeout's exit: an open exit order is cancelled
 
 
 @dataclass(frozen=True)
@@ -412,6 +413,7 @@ class SimTrade:
         self.close_profit_abs: float | None = None
         self.orders: list[dict[str, Any]] = []
         self._custom_data: dict[str, Any] = {}
+        self.pending_exit: tuple[float, int] | None = None  # an unfilled exit order: price, placed
 
     # what Freqtrade's Trade offers callbacks
     liquidation_price = None
@@ -591,6 +593,12 @@ class _Scanner:
     ) -> _Exit | None:
         s = self.s
         cb = self.cb
+        if (
+            trade.pending_exit is not None
+            and s.exit_timeout_ns is not None
+            and trade.pending_exit[1] <= date - s.exit_timeout_ns
+        ):
+            trade.pending_exit = None  # unfilledtimeout: the exit order is cancelled
         current_profit = trade.calc_profit_ratio(o)
         best_rate = h or o
         best_profit = trade.calc_profit_ratio(best_rate)
@@ -684,15 +692,20 @@ class _Scanner:
                 )
                 if not ok:
                     continue
+            trade.exit_reason = reason
             rate = round_price(rate, trade.price_precision)
-            if not low <= rate <= h:
-                raise NotImplementedError(
-                    f"{pair}: the exit price {rate} on the candle of {_utc(date)} lies outside "
-                    f"that candle ({low}..{h}) after rounding to the price tick "
-                    f"{trade.price_precision}; Freqtrade would leave an unfilled exit order "
-                    "here, which this simulation does not model"
-                )
-            return _Exit(k, rate, reason)
+            if trade.pending_exit is not None and trade.pending_exit[0] == rate:
+                continue  # Freqtrade keeps the same open exit order and tries the next exit
+            trade.pending_exit = (rate, date)
+            break
+        # the exit order fills if its price is within the candle; rounded to the tick of the
+        # entry's month it may not be (a later month with finer prices): it then stays open
+        # and fills on a later candle, as in Freqtrade
+        if trade.pending_exit is not None:
+            price = trade.pending_exit[0]
+            if low <= price <= h:
+                trade.pending_exit = None
+                return _Exit(k, price, trade.exit_reason or "")
         return None
 
     def _close_rate(
@@ -806,6 +819,9 @@ class _Scanner:
                     data.exit_tag[k],
                     data.pair,
                 )
+                if found is None and trade.pending_exit is not None:
+                    # an exit order left open: candle by candle until it fills
+                    return self._first_exit_loop(data, k + 1, trade, n)
                 start = k + 1
                 if found is not None:
                     return found
@@ -848,6 +864,8 @@ class SimResult:
     rejected_signals: int
     final_balance: float
     starting_balance: float
+    # still open at the end, their forced exit unfilled (left out of Freqtrade's results too)
+    left_open: list[SimTrade] = field(default_factory=list)
 
 
 def _starting_balance(s: SimSettings) -> float:
@@ -948,6 +966,7 @@ def simulate(
     by_index = {order[p.pair]: p for p in live}
 
     closed: list[SimTrade] = []
+    left_open: list[SimTrade] = []
     pending: list[tuple[int, int, SimTrade, _Exit]] = []  # heap: (close date, id, trade, exit)
     open_by_pair: dict[int, SimTrade] = {}
     last_close: dict[int, int] = {}
@@ -1004,10 +1023,16 @@ def simulate(
         if still_open is None:
             continue
         rate = round_price(float(p.open[-1]), still_open.price_precision)
+        if not float(p.low[-1]) <= rate <= float(p.high[-1]):
+            # rounded to the entry month's tick, the price misses the last candle: Freqtrade's
+            # exit order never fills and the trade is missing from its results
+            still_open.exit_reason = "force_exit"
+            left_open.append(still_open)
+            continue
         close(still_open, index, int(p.dates[-1]), rate, "force_exit")
 
-    final = s.dry_run_wallet + wallet.closed_profit
-    return SimResult(closed, rejected, final, _starting_balance(s))
+    final = wallet.free()  # Freqtrade's total: a trade left open keeps its stake tied up
+    return SimResult(closed, rejected, final, _starting_balance(s), left_open)
 
 
 def _enter(

@@ -62,6 +62,7 @@ CONFIG_KEYS: dict[str, Any] = {
     "enable_protections": False,
     "position_stacking": False,
     "strategy": None,
+    "unfilledtimeout": None,
 }
 # Keys of a Freqtrade config that do not change a backtest's trades (live operation, the bot's
 # plumbing, pair lists: the pairs are the data's).
@@ -97,7 +98,6 @@ IGNORED_KEYS = frozenset(
         "runmode",
         "strategy_path",
         "telegram",
-        "unfilledtimeout",
         "user_data_dir",
         "verbosity",
         "webhook",
@@ -276,6 +276,13 @@ def _finish(strategy: object, values: dict[str, Any]) -> ResolvedSettings:
     order_types = dict(values.get("order_types") or {})
     tif = dict(values.get("order_time_in_force") or {})
     price_precision = values.get("price_precision")
+    timeout = values.get("unfilledtimeout")
+    exit_timeout_ns = None
+    if isinstance(timeout, Mapping) and timeout.get("exit") is not None:
+        unit = str(timeout.get("unit", "minutes"))
+        if unit not in ("minutes", "seconds"):
+            raise BacktestConfigError(f"unfilledtimeout.unit must be minutes or seconds: {unit!r}")
+        exit_timeout_ns = int(float(timeout["exit"]) * (60 if unit == "minutes" else 1) * 1e9)
     sim = SimSettings(
         timeframe_minutes=timeframe_to_minutes(str(timeframe)),
         stake_amount=stake,
@@ -306,6 +313,7 @@ def _finish(strategy: object, values: dict[str, Any]) -> ResolvedSettings:
         entry_time_in_force=str(tif.get("entry", "GTC")),
         exit_time_in_force=str(tif.get("exit", "GTC")),
         price_precision=None if price_precision is None else float(price_precision),
+        exit_timeout_ns=exit_timeout_ns,
     )
     callbacks = Callbacks(
         **{

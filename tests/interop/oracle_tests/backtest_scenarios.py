@@ -296,6 +296,8 @@ def _candles(
         np.zeros(rows, dtype=bool) if coarser_from is None else np.asarray(dates >= coarser_from)
     )
     fewer = max(decimals - int(rng.integers(1, 3)), 0)
+    if coarser_from is not None and rng.random() < 0.5:
+        fewer = decimals + int(rng.integers(1, 3))  # finer instead: exit prices may miss candles
 
     def r(x: np.ndarray) -> np.ndarray:
         return np.where(coarse, np.round(x, fewer), np.round(x, decimals))
@@ -303,7 +305,7 @@ def _candles(
     opens, closes = r(opens), r(closes)
     highs = np.maximum(r(highs), np.maximum(opens, closes))
     lows = np.minimum(r(lows), np.minimum(opens, closes))
-    floor = np.where(coarse, 10.0**-fewer, 10.0**-decimals)
+    floor = np.where(coarse, 10.0 ** -min(fewer, decimals), 10.0**-decimals)
     lows = np.maximum(lows, floor)
     opens = np.maximum(opens, floor)
     closes = np.maximum(closes, floor)
@@ -394,6 +396,11 @@ def make_scenario(seed: int) -> dict[str, Any]:
         "last_stake_amount_min_ratio": float(rng.choice([0.5, 0.9])),
         # at most 12 of at least 80 - 39 candles: every pair keeps some
         "startup_candle_count": int(rng.choice([0, 0, 0, 3, 12])) if rows >= 80 else 0,
+        "unfilledtimeout": [
+            None,
+            {"entry": 10, "exit": 10, "unit": "minutes"},
+            {"exit": 7200, "unit": "seconds"},
+        ][int(rng.integers(0, 3))],
         "available_capital": float(rng.choice([300.0, 5000.0])) if rng.random() < 0.15 else None,
         "order_types": {"entry": "limit", "exit": "market" if rng.random() < 0.2 else "limit"},
     }
@@ -594,6 +601,11 @@ class FreqtradeRunner:
         else:
             bt.config["available_capital"] = s["available_capital"]
         strategy.order_types = {**strategy.order_types, **s.get("order_types", {})}
+        for config in (bt.config, strategy.config):
+            if s.get("unfilledtimeout") is None:
+                config.pop("unfilledtimeout", None)
+            else:
+                config["unfilledtimeout"] = s["unfilledtimeout"]
         bt.fee = s["fee"]
         bt.wallets = Wallets(bt.config, bt.exchange, is_backtest=True)
         strategy.wallets = bt.wallets

@@ -474,3 +474,26 @@ def test_callbacks_can_keep_per_trade_custom_data() -> None:
     trade = run({"A/USDT": candles(rows, enter={0})}, strategy=CustomData).trades.iloc[0]
     assert trade["exit_reason"] == "trailing_stop_loss"
     assert trade["close_date"] == START + pd.Timedelta(minutes=15)
+
+
+def test_an_exit_price_missing_the_candle_waits_as_an_open_order() -> None:
+    # November prices have one decimal (tick 0.1), December's three: the ROI price 101.23,
+    # rounded to the trade's November tick, is 101.2, below the first December candle's low
+    rows = [
+        (100.0, 100.5, 99.5, 100.0),
+        (100.0, 100.5, 99.5, 100.0),
+        (100.0, 100.5, 99.5, 100.0),
+        (100.0, 100.0, 99.5, 99.9),
+        (101.204, 101.249, 101.201, 101.21),
+        (101.3, 101.4, 101.1, 101.3),
+        (101.3, 101.4, 101.1, 101.3),
+    ]
+    frame = candles(rows, enter={0})
+    frame["date"] = pd.Timestamp("2026-11-30 23:45", tz="UTC") + pd.to_timedelta(
+        np.arange(len(rows)) * 5, unit="m"
+    )
+    result = run({"A/USDT": frame}, minimal_roi={"0": 0.0123})
+    trade = result.trades.iloc[0]
+    assert trade["exit_reason"] == "roi"
+    assert trade["close_rate"] == 101.2
+    assert trade["close_date"] == pd.Timestamp("2026-12-01 00:10", tz="UTC")  # a candle later

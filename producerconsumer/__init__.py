@@ -9,6 +9,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import timeframes, wire
+
+# The subpackage ``producerconsumer.backtest`` is shadowed by its function on purpose:
+# ``pc.backtest(...)`` is the API; the modules stay importable by their full names.
+from .backtest import BacktestResult, backtest, repaint_report
 from .config import ConsumerConfig, ProducerConfig, load_config
 from .connection import ProducerStatus
 from .consumer import AsyncConsumer, Consumer
@@ -39,6 +43,7 @@ __all__ = [
     "APIError",
     "AsyncConsumer",
     "AuthenticationError",
+    "BacktestResult",
     "ConfigError",
     "Consumer",
     "ConsumerConfig",
@@ -56,6 +61,7 @@ __all__ = [
     "ReplayProducer",
     "Snapshot",
     "StrategyRunner",
+    "backtest",
     "compare_signals",
     "load_config",
     "load_snapshot",
@@ -63,6 +69,7 @@ __all__ = [
     "open_source",
     "plot_pair",
     "read_recording",
+    "repaint_report",
     "timeframes",
     "wire",
 ]

@@ -1,4 +1,5 @@
-"""Command line: ``producerconsumer demo`` and ``producerconsumer demo-producer``.
+"""Command line: ``producerconsumer demo``, ``demo-producer``, ``inspect``, ``record`` and
+``backtest``.
 
 Thin on purpose: parse arguments, call the library, print.
 """
@@ -94,6 +95,25 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument(
         "--seconds", type=float, default=None, help="stop after this long (default: Ctrl-C)"
     )
+    backtest = commands.add_parser(
+        "backtest", help="backtest a consumer strategy on producer data (Freqtrade's rules)"
+    )
+    backtest.add_argument(
+        "--strategy", required=True, help="FILE.py:ClassName of the strategy to backtest"
+    )
+    backtest.add_argument(
+        "--source",
+        required=True,
+        help="a recording (path or replay:PATH), snapshot:DIRECTORY, or a source as `inspect`",
+    )
+    backtest.add_argument("--config", default=None, help="Freqtrade config file (JSON)")
+    backtest.add_argument("--timerange", default=None, help="e.g. 20261101-20261120")
+    backtest.add_argument(
+        "--mode", choices=("history", "as_seen"), default="history", help="data mode"
+    )
+    backtest.add_argument(
+        "--export", default=None, help="write Freqtrade's result files into this directory"
+    )
     return parser
 
 
@@ -109,9 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "demo-producer": _demo_producer,
             "inspect": _inspect,
             "record": _record,
+            "backtest": _backtest,
         }[args.command]
         return command(args)
-    except (ConfigError, ProducerError, TimeoutError) as exc:
+    except (ConfigError, ProducerError, TimeoutError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -249,3 +270,45 @@ def _summary(consumer: Consumer, producer: str = "default") -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def load_strategy_class(spec: str) -> type:
+    """The class named by ``FILE.py:ClassName``."""
+    import importlib.util
+    from pathlib import Path
+
+    path_text, _, name = spec.rpartition(":")
+    if not path_text or not name:
+        raise ValueError(f"--strategy {spec!r}: use FILE.py:ClassName")
+    path = Path(path_text)
+    if not path.is_file():
+        raise ValueError(f"--strategy: no file {path}")
+    module_spec = importlib.util.spec_from_file_location(f"_pc_strategy_{path.stem}", path)
+    if module_spec is None or module_spec.loader is None:
+        raise ValueError(f"--strategy: cannot load {path} as Python")
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    found = getattr(module, name, None)
+    if not isinstance(found, type):
+        raise ValueError(f"--strategy: {path} defines no class {name}")
+    return found
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    from .backtest import backtest
+
+    strategy = load_strategy_class(args.strategy)
+    result = backtest(
+        strategy, args.source, config=args.config, timerange=args.timerange, mode=args.mode
+    )
+    try:
+        print(result.summary())
+    except ImportError:  # the report module is not installed: the trades instead
+        print(repr(result))
+        with pd.option_context("display.width", 200, "display.max_columns", 12):
+            print(result.trades.drop(columns=["orders"]))
+    for pair, message in result.errors.items():
+        print(f"error: {pair}: {message}", file=sys.stderr)
+    if args.export:
+        print(f"written: {result.to_freqtrade(args.export)}")
+    return 1 if result.errors and not result.pairs else 0

@@ -1,0 +1,36 @@
+"""Differential test, run INSIDE the Freqtrade oracle venv: ``pc.backtest`` against Freqtrade
+2026.9's ``Backtesting`` on generated scenarios (``backtest_scenarios.py``): 1 to 8 pairs of
+random candles and signals, random ROI tables, stoplosses, trailing settings, fees, stake modes,
+``max_open_trades``, timeframes, missing candles, price ticks changing between months, and the
+callbacks; half of them pass Freqtrade's own ``IStrategy`` subclass to ``pc.backtest``. Every
+column of every trade must match, in Freqtrade's order (floats to 1e-9 relative, the rest
+exactly, the orders too), and the columns and dtypes.
+
+Started by ``tests/interop/test_oracle_backtest.py``. ``PC_BACKTEST_SCENARIOS`` (default 1000)
+scenarios from seed ``PC_BACKTEST_SEED`` (default: random, printed), within
+``PC_BACKTEST_BUDGET`` seconds (default 420). Reproduce one failure with
+``backtest_scenarios.py --seed N --count 1``.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+import backtest_scenarios
+
+
+def test_trades_match_freqtrade() -> None:
+    count = int(os.environ.get("PC_BACKTEST_SCENARIOS", "1000"))
+    budget = float(os.environ.get("PC_BACKTEST_BUDGET", "420"))
+    seed = int(os.environ.get("PC_BACKTEST_SEED", str(random.randrange(1_000_000_000))))
+    done, trades, failures = backtest_scenarios.run_many(seed, count, budget)
+    print(f"seeds {seed}..{seed + done - 1}: {done} scenarios, {trades} trades compared")
+    assert not failures, f"{len(failures)} of {done} scenarios differ:\n\n" + "\n\n".join(
+        failures[:5]
+    )
+    assert done == count, (
+        f"only {done} of {count} scenarios ran within {budget} s (all matched); raise "
+        "PC_BACKTEST_BUDGET or lower PC_BACKTEST_SCENARIOS"
+    )
+    assert trades > done  # the scenarios do trade

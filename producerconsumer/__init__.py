@@ -22,6 +22,7 @@ from .wire import FrameKey, ProtocolError
 
 if TYPE_CHECKING:
     from .demo import DemoProducer
+    from .hyperopt import hyperopt
     from .plotting import plot_pair
     from .replay import ReplayProducer, read_recording
     from .widgets import Dashboard
@@ -46,6 +47,7 @@ __all__ = [
     "Snapshot",
     "StrategyRunner",
     "compare_signals",
+    "hyperopt",
     "load_config",
     "load_snapshot",
     "merge_informative_pair",
@@ -69,6 +71,10 @@ _LAZY = {
 
 def __getattr__(name: str) -> Any:
     # Producers (websocket servers) and the matplotlib / ipywidgets parts load on first use.
+    if name == "hyperopt":  # the package itself, callable as pc.hyperopt(...)
+        import importlib
+
+        return importlib.import_module(".hyperopt", __name__)
     if name in _LAZY:
         import importlib
 

@@ -16,6 +16,7 @@ from typing import Any
 import optuna
 import pandas as pd
 import pytest
+from hyperopt_standin import START, StandInBacktest, StandInStrategy
 
 import producerconsumer as pc
 from producerconsumer.hyperopt import (
@@ -27,9 +28,6 @@ from producerconsumer.hyperopt import (
     read_params,
 )
 from producerconsumer.hyperopt.objective import evaluate, loss_inputs
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hyperopt_standin import START, StandInBacktest, StandInStrategy  # noqa: E402
 
 
 def run(backtest: StandInBacktest, **kwargs: Any) -> Any:

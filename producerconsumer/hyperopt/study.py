@@ -284,7 +284,7 @@ def _local_cluster(jobs: int) -> Iterator[Any]:
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # any free port: several studies may run at once
         ) as cluster,
         Client(cluster) as client,
     ):

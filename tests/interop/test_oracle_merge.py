@@ -17,6 +17,8 @@ import pytest
 from .conftest import REPO
 
 ORACLE_TESTS = Path(__file__).resolve().parent / "oracle_tests"
+# Only these: other differential files there (test_hyperopt_parity.py) have their own runner.
+PARITY_FILES = ("test_merge_parity.py", "test_timeframes_parity.py")
 DIFFERENTIAL_TIMEOUT = 600  # normally about 2-3 minutes on two cores
 
 pytestmark = pytest.mark.oracle
@@ -28,7 +30,7 @@ def test_merge_and_timeframes_match_freqtrade(oracle_python: Path) -> None:
         str(oracle_python),
         "-m",
         "pytest",
-        str(ORACLE_TESTS),
+        *(str(ORACLE_TESTS / name) for name in PARITY_FILES),
         "-q",
         "-p",
         "no:cacheprovider",

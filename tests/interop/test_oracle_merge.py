@@ -17,8 +17,6 @@ import pytest
 from .conftest import REPO
 
 ORACLE_TESTS = Path(__file__).resolve().parent / "oracle_tests"
-# Only these: other differential files there (test_hyperopt_parity.py) have their own runner.
-PARITY_FILES = ("test_merge_parity.py", "test_timeframes_parity.py")
 DIFFERENTIAL_TIMEOUT = 600  # normally about 2-3 minutes on two cores
 
 pytestmark = pytest.mark.oracle
@@ -30,7 +28,7 @@ def test_merge_and_timeframes_match_freqtrade(oracle_python: Path) -> None:
         str(oracle_python),
         "-m",
         "pytest",
-        *(str(ORACLE_TESTS / name) for name in PARITY_FILES),
+        str(ORACLE_TESTS),
         "-q",
         "-p",
         "no:cacheprovider",
@@ -39,6 +37,9 @@ def test_merge_and_timeframes_match_freqtrade(oracle_python: Path) -> None:
         str(ORACLE_TESTS / "pytest.ini"),
         "--hypothesis-profile=parity",
         "--hypothesis-show-statistics",
+        # the hyperopt differential test has its own runner (test_oracle_hyperopt.py)
+        "--ignore",
+        str(ORACLE_TESTS / "test_hyperopt_parity.py"),
     ]
     try:
         done = subprocess.run(

@@ -260,6 +260,26 @@ def test_loss_inputs_take_the_wallet_of_the_stake_currency_and_derive_per_pair_r
     assert rows[-1]["profit_total_abs"] == pytest.approx(10.0)
 
 
+def test_a_trial_whose_metrics_fail_still_counts_and_says_why() -> None:
+    class NoMetrics(StandInBacktest):
+        def __call__(self, settings: TrialSettings) -> Any:
+            result = super().__call__(settings)
+
+            class Broken(type(result)):  # type: ignore[misc]
+                @property
+                def metrics(self) -> dict[str, Any]:
+                    raise ImportError("no metrics module")
+
+            result.__class__ = Broken
+            return result
+
+    result = run(NoMetrics(), spaces=("buy",), epochs=3)
+    trials = result.trials
+    assert set(trials["state"]) == {"COMPLETE"}
+    assert trials["metrics_error"].str.startswith("ImportError: no metrics module").all()
+    assert (trials["trade_count"] == 4).all()
+
+
 def test_evaluate_turns_a_nan_loss_into_a_failed_trial() -> None:
     outcome = evaluate(StandInBacktest(), lambda **_: float("nan"), TrialSettings())
     assert outcome.loss is None and outcome.error is not None
@@ -281,7 +301,15 @@ def engine(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
         overrides = {
             k: v for k, v in kwargs.items() if k not in ("config", "params", "timerange", "mode")
         }
-        return standin(TrialSettings(params=kwargs["params"] or {}, overrides=overrides))
+        params = kwargs["params"] or {}
+        result = standin(TrialSettings(params=params, overrides=overrides))
+
+        def resimulate(**new: Any) -> Any:  # the engine's "same signals, other settings"
+            calls.append({"resimulate": new})
+            return standin(TrialSettings(params=params, overrides={**overrides, **new}))
+
+        result.resimulate = resimulate  # type: ignore[attr-defined]
+        return result
 
     module = types.ModuleType("producerconsumer.backtest")
     module.backtest = backtest  # type: ignore[attr-defined]
@@ -315,6 +343,28 @@ def test_pc_hyperopt_passes_the_backtest_config_to_every_trial(
     assert first["params"]["buy_ma"] == "sma" and 30 <= first["params"]["buy_rsi"] <= 40
     assert first["stoploss"] != -0.5  # the trial's stoploss wins over the fixed one
     assert result.best_params["buy"]["buy_ma"] == "sma"  # a fixed value is what is written
+
+
+def test_trials_of_trading_settings_only_resimulate_one_backtests_signals(
+    engine: list[dict[str, Any]],
+) -> None:
+    result = pc.hyperopt(
+        StandInStrategy,
+        "replay:session.jsonl",
+        spaces=("roi", "stoploss"),
+        epochs=6,
+        loss="OnlyProfitHyperOptLoss",
+        seed=3,
+        progress=False,
+        stake_amount=100,
+    )
+    backtests = [c for c in engine if "resimulate" not in c]
+    resimulated = [c["resimulate"] for c in engine if "resimulate" in c]
+    assert len(backtests) == 1 and backtests[0]["stake_amount"] == 100
+    assert len(resimulated) == 7  # 6 trials and the best
+    assert all(set(r) == {"minimal_roi", "stoploss"} for r in resimulated)
+    written = result.best_params["stoploss"]["stoploss"]
+    assert result.best_backtest.settings["stoploss"] == pytest.approx(written, abs=1e-12)
 
 
 def test_pc_hyperopt_is_callable_after_its_modules_are_imported() -> None:

@@ -62,13 +62,20 @@ class BacktestObjective:
     them. A live consumer as ``data`` is frozen into a snapshot once, so every trial sees the
     same candles and the objective can be sent to worker processes.
 
-    TODO(coordinator, once the backtest engine is merged): make trials cheap as issue 14 asks,
-    "indicators that parameters do not change are computed once". This needs the engine's
-    internals: a prepared backtest that loads the data and runs ``populate_indicators`` once
-    (with every parameter's ``.range`` spanning its whole space, as Freqtrade's hyperopt does),
+    Cheap trials: a trial that changes only trading settings (the ``roi``, ``stoploss``,
+    ``trailing`` and ``trades`` spaces) reuses the signals of one backtest made once per process
+    and only re-runs the simulation (``BacktestResult.resimulate``).
+
+    TODO(coordinator, once the backtest engine is merged): issue 14 also asks that "indicators
+    that parameters do not change are computed once" when strategy parameters are searched.
+    That needs the engine's internals: a prepared backtest that loads the data and runs
+    ``populate_indicators`` once (with every searched parameter's ``.range`` spanning its whole
+    space, as Freqtrade's hyperopt does; our parameters' ``.range`` is always ``[value]`` now),
     then per trial only ``populate_entry_trend`` / ``populate_exit_trend`` and the simulation.
-    Put that behind :meth:`_prepared` (built once per process, never pickled) and call it from
-    :meth:`__call__`; nothing else in the study changes.
+    It belongs in :meth:`__call__` (built once per process like ``_base``, never pickled);
+    nothing else in the study changes. Likewise a recording or source string as ``data`` is
+    read again by every trial: loading it once into frames (the engine's loader) belongs in
+    :func:`_frozen`.
     """
 
     def __init__(
@@ -89,8 +96,18 @@ class BacktestObjective:
         self.timerange = timerange
         self.mode = mode
         self.overrides = overrides
+        self._base: BacktestResultLike | None = None
 
     def __call__(self, settings: TrialSettings) -> BacktestResultLike:
+        if not settings.params:  # only trading settings change: same signals
+            if self._base is None:
+                self._base = self._backtest(TrialSettings())
+            resimulate = getattr(self._base, "resimulate", None)
+            if callable(resimulate):
+                return resimulate(**settings.overrides)  # type: ignore[no-any-return]
+        return self._backtest(settings)
+
+    def _backtest(self, settings: TrialSettings) -> BacktestResultLike:
         backtest = _engine()
         return backtest(
             self.strategy,
@@ -101,6 +118,11 @@ class BacktestObjective:
             mode=self.mode,
             **{**self.overrides, **settings.overrides},
         )
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_base"] = None  # each process makes its own
+        return state
 
     @property
     def stake_amount(self) -> Any:
@@ -144,15 +166,21 @@ class TrialOutcome:
 
 
 def loss_inputs(
-    result: BacktestResultLike, config: Mapping[str, Any] | None = None
+    result: BacktestResultLike,
+    config: Mapping[str, Any] | None = None,
+    metrics: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Freqtrade's loss keyword arguments from a backtest result."""
+    """Freqtrade's loss keyword arguments from a backtest result (``metrics``: its metrics,
+    if already read)."""
     trades = result.trades
     settings = dict(getattr(result, "settings", {}) or {})
-    metrics = dict(getattr(result, "metrics", {}) or {})
-    balance = settings.get("dry_run_wallet", (config or {}).get("dry_run_wallet", 1000))
-    if isinstance(balance, Mapping):
-        balance = balance.get(settings.get("stake_currency"), 0.0)
+    if metrics is None:
+        metrics = _read_metrics(result)
+    balance = settings.get("starting_balance")
+    if balance is None:  # Freqtrade's get_dry_run_wallet
+        balance = settings.get("dry_run_wallet", (config or {}).get("dry_run_wallet", 1000))
+        if isinstance(balance, Mapping):
+            balance = balance.get(settings.get("stake_currency"), 0.0)
     frames = getattr(result, "frames", None) or {}
     if frames:
         pairs = list(frames)
@@ -160,12 +188,12 @@ def loss_inputs(
         pairs = sorted(trades["pair"].unique()) if "pair" in trades.columns else []
     return {
         "results": trades,
-        "trade_count": int(metrics.get("total_trades", len(trades))),
+        "trade_count": len(trades),  # Freqtrade: total_trades, every trade of the results
         "min_date": result.start,
         "max_date": result.end,
         "config": {**(config or {}), **settings},
         "processed": frames,
-        "backtest_stats": _Stats(metrics, trades, pairs, balance),
+        "backtest_stats": _Stats(dict(metrics), trades, pairs, balance),
         "starting_balance": balance,
     }
 
@@ -202,8 +230,9 @@ def evaluate(
     trade_count = 0
     try:
         result = objective(settings)
-        inputs = loss_inputs(result, config)
-        metrics = scalar_metrics(result.metrics)
+        stats = _read_metrics(result)
+        metrics = scalar_metrics(stats)
+        inputs = loss_inputs(result, config, stats)
         trade_count = inputs["trade_count"]
         value = MAX_LOSS if trade_count < min_trades else float(loss(**inputs))
         if math.isnan(value):
@@ -222,6 +251,15 @@ def evaluate(
         trade_count=trade_count,
         duration=time.perf_counter() - started,
     )
+
+
+def _read_metrics(result: BacktestResultLike) -> dict[str, Any]:
+    """The result's metrics; if computing them fails, ``metrics_error`` says why (the losses
+    need only the trades, so the trial still counts)."""
+    try:
+        return dict(getattr(result, "metrics", {}) or {})
+    except Exception as exc:
+        return {"metrics_error": _describe(exc)}
 
 
 def scalar_metrics(metrics: Mapping[str, Any]) -> dict[str, Any]:

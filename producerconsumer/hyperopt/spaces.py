@@ -351,9 +351,11 @@ class SearchSpace:
             }
         if "trades" not in self.dimensions:
             value = settings.get("max_open_trades", getattr(strategy, "max_open_trades", -1))
-            result["max_open_trades"] = {
-                "max_open_trades": math.inf if value in (-1, None) else value
-            }
+            if value in (-1, None):
+                value = math.inf  # Freqtrade writes an unlimited count as Infinity
+            elif isinstance(value, float) and value.is_integer():
+                value = int(value)
+            result["max_open_trades"] = {"max_open_trades": value}
         return result
 
 

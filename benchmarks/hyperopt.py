@@ -10,14 +10,18 @@ synthetic market, as ``{pair: frame}`` (in memory: no recording to read). Each e
 (what a user waits for); the ``client`` mode uses a LocalCluster started before the clock.
 
 With ``--freqtrade`` (and the oracle venv, see ``scripts/oracle_venv.sh``) it also times
-``freqtrade hyperopt`` on the equivalent non-consumer strategy over the same candles
-(``_ft_hyperopt.py``), when that script exists. TODO(coordinator): that side is not written yet.
+Freqtrade's own hyperopt (``_ft_hyperopt.py``, in that venv) on the equivalent non-consumer
+strategy (the docs' ProducerStrategy indicators with the ConsumerStrategy's entry rule) over the
+same candles, one job, and prints the ratio of epochs per second (ours in one process over
+Freqtrade's, both including data preparation).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,6 +30,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "tests" / "interop" / "oracle"))
 
 import hyperopt_strategies as strategies  # noqa: E402
 
@@ -71,6 +76,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--epochs", type=int)
+    parser.add_argument("--freqtrade", action="store_true", help="also time Freqtrade's hyperopt")
     args = parser.parse_args()
     pairs, candles, epochs = (3, 500, 20) if args.quick else (10, 1500, 60)
     epochs = args.epochs or epochs
@@ -89,6 +95,7 @@ def main() -> int:
     print("|---|---|---|---|---|---|---|---|")
     seconds, result = study(data, epochs)
     report("one process", epochs, seconds, result)
+    ours_per_second = epochs / seconds
     seconds, result = study(data, epochs, jobs=2)
     report("jobs=2 (incl. worker start)", epochs, seconds, result)
 
@@ -102,7 +109,35 @@ def main() -> int:
     ):
         seconds, result = study(data, epochs, client=client)
         report("LocalCluster, 2 workers", epochs, seconds, result)
+    if args.freqtrade:
+        freqtrade(pairs, candles, epochs, ours_per_second)
     return 0
+
+
+def freqtrade(pairs: int, candles: int, epochs: int, ours_per_second: float) -> None:
+    from locate import find_oracle_python
+
+    python, where = find_oracle_python()
+    if python is None:
+        print(f"\nno Freqtrade oracle venv ({where}): Freqtrade's side left out")
+        return
+    done = subprocess.run(
+        [str(python), str(HERE / "_ft_hyperopt.py"), str(pairs), str(candles), str(epochs)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(HERE.parent)},
+        check=True,
+        timeout=1800,
+    )
+    ft = json.loads(done.stdout.strip().splitlines()[-1])
+    per_second = epochs / ft["total_seconds"]
+    print(
+        f"| Freqtrade hyperopt, -j 1 | {epochs} | {ft['total_seconds']:.2f} | {per_second:.1f} "
+        f"| {ft['saved_epochs'] / ft['loop_seconds']:.1f} (loop only) "
+        f"| {ft['skipped_duplicates']} (skipped) | 0 | {ft['best']} |"
+    )
+    ratio = ours_per_second / per_second
+    print(f"\nours (one process) / Freqtrade: {ratio:.1f}x epochs per second")
 
 
 if __name__ == "__main__":

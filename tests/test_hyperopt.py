@@ -173,6 +173,24 @@ def test_storage_resumes_an_interrupted_study(tmp_path: Path) -> None:
     assert len(again.calls) == 1  # only the best backtest
 
 
+def test_a_trial_left_running_by_a_killed_process_is_failed_and_asked_again(
+    tmp_path: Path,
+) -> None:
+    from producerconsumer.hyperopt import SearchSpace
+
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    name = "StandInStrategy-buy-OnlyProfitHyperOptLoss"
+    study = optuna.create_study(storage=storage, study_name=name)
+    space = SearchSpace.from_strategy(StandInStrategy, ("buy",))
+    stale = study.ask(space.distributions)  # the process died here: the trial stays RUNNING
+
+    resumed = StandInBacktest()
+    result = run(resumed, spaces=("buy",), epochs=3, storage=storage)
+    assert resumed.calls[0].params == stale.params
+    assert list(result.trials["state"]) == ["FAIL", "COMPLETE", "COMPLETE", "COMPLETE"]
+    assert result.trials["error"].iloc[0] == "interrupted before it finished"
+
+
 def test_roi_stoploss_trailing_and_trades_spaces_reach_the_backtest() -> None:
     backtest = StandInBacktest()
     result = run(backtest, spaces=("roi", "stoploss", "trailing", "trades"), epochs=3)
@@ -401,3 +419,9 @@ def test_optuna_study_is_the_real_one() -> None:
     result = run(StandInBacktest(), epochs=3)
     assert isinstance(result.study, optuna.Study)
     assert len(result.study.trials) == 3
+
+
+def test_progress_is_a_tqdm_bar_with_the_best_loss(capsys: pytest.CaptureFixture[str]) -> None:
+    run(StandInBacktest(), spaces=("buy",), epochs=5, progress=True)
+    err = capsys.readouterr().err
+    assert "hyperopt StandInStrategy" in err and "5/5" in err and "best_loss=" in err

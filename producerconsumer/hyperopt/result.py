@@ -133,6 +133,8 @@ def trials_frame(study: optuna.Study, best: FrozenTrial | None) -> pd.DataFrame:
     """One row per trial, in epoch order."""
     rows = []
     for trial in study.get_trials(deepcopy=False):
+        if trial.state == TrialState.WAITING:  # queued for a resumed run
+            continue
         attrs = trial.user_attrs
         error = attrs.get(ERROR_ATTR)
         if trial.state == TrialState.FAIL and error is None:

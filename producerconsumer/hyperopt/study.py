@@ -181,8 +181,11 @@ class _Runner:
         )
 
     def interrupted(self, trial: Trial) -> None:
-        """Leave no trial running: failed, without an error (not an epoch)."""
+        """Leave no trial running: failed, without an error (not an epoch), and its point
+        queued, so a resumed study evaluates it first."""
         self.study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
+        if trial.params:
+            self.study.enqueue_trial(trial.params, skip_if_exists=False)
 
     def _advance(self) -> None:
         if self.bar is None:

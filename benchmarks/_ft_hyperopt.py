@@ -28,7 +28,7 @@ from unittest.mock import MagicMock, PropertyMock, patch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-STRATEGY = '''
+STRATEGY = """
 import talib.abstract as ta
 from freqtrade.strategy import IntParameter, IStrategy
 import freqtrade.vendor.qtpylib.indicators as qtpylib
@@ -59,7 +59,7 @@ class ProducerEquivalent(IStrategy):
 
     def populate_exit_trend(self, dataframe, metadata):
         return dataframe
-'''
+"""
 
 
 def market(pair: str) -> dict[str, Any]:

@@ -44,7 +44,7 @@ class ConsumerStrategy(IStrategy):
     buy_rsi = IntParameter(1, 50, default=30, space="buy")
 
     def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
-        producer_dataframe, _ = self.dp.get_producer_df(metadata["pair"])
+        producer_dataframe, _ = self.dp.get_producer_df(metadata["pair"])  # type: ignore[union-attr]
         if not producer_dataframe.empty:
             return merge_informative_pair(
                 dataframe,

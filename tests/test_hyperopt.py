@@ -360,6 +360,7 @@ def test_pc_hyperopt_passes_the_backtest_config_to_every_trial(
     assert first["stake_amount"] == 100
     assert first["params"]["buy_ma"] == "sma" and 30 <= first["params"]["buy_rsi"] <= 40
     assert first["stoploss"] != -0.5  # the trial's stoploss wins over the fixed one
+    assert result.best_params is not None
     assert result.best_params["buy"]["buy_ma"] == "sma"  # a fixed value is what is written
 
 
@@ -381,15 +382,17 @@ def test_trials_of_trading_settings_only_resimulate_one_backtests_signals(
     assert len(backtests) == 1 and backtests[0]["stake_amount"] == 100
     assert len(resimulated) == 7  # 6 trials and the best
     assert all(set(r) == {"minimal_roi", "stoploss"} for r in resimulated)
+    assert result.best_params is not None
     written = result.best_params["stoploss"]["stoploss"]
     assert result.best_backtest.settings["stoploss"] == pytest.approx(written, abs=1e-12)
 
 
 def test_pc_hyperopt_is_callable_after_its_modules_are_imported() -> None:
+    import producerconsumer.hyperopt as package
     import producerconsumer.hyperopt.loss  # noqa: F401  (binds pc.hyperopt to the package)
 
     assert callable(pc.hyperopt)
-    assert pc.hyperopt.hyperopt is not None
+    assert pc.hyperopt is package and callable(package.hyperopt)
 
 
 def test_without_the_engine_the_error_says_what_is_missing(

@@ -91,7 +91,9 @@ def test_roi_space_is_freqtrades_legacy_space_at_5m_and_scales_with_the_timefram
     at_1h = sp.roi_space("1h")
     assert at_1h["roi_t1"] == IntDistribution(120, 1440)
     scale = math.log1p(60) / math.log1p(5)
-    assert at_1h["roi_p2"].high == round(0.07 * scale, 3)
+    assert at_1h["roi_p2"] == FloatDistribution(
+        round(0.01 * scale, 3), round(0.07 * scale, 3), step=0.001
+    )
     table = sp.generate_roi_table(
         {"roi_t1": 100, "roi_t2": 50, "roi_t3": 20, "roi_p1": 0.01, "roi_p2": 0.02, "roi_p3": 0.04}
     )
@@ -144,6 +146,7 @@ def test_a_strategys_hyperopt_class_overrides_the_default_spaces() -> None:
 
     space = SearchSpace.from_strategy(Custom, ("stoploss", "roi"))
     stoploss = space.dimensions["stoploss"]["stoploss"]
+    assert isinstance(stoploss, FloatDistribution)
     assert (stoploss.low, stoploss.high, stoploss.step) == (-0.2, -0.1, 0.01)
     point = {name: 1 for name in space.dimensions["roi"]} | {"roi_p1": 0.05, "stoploss": -0.15}
     assert space.settings(point).overrides == {"minimal_roi": {"0": 0.05}, "stoploss": -0.15}
@@ -278,7 +281,10 @@ def test_the_parameter_file_goes_where_freqtrade_looks(tmp_path: Path) -> None:
 
 
 def test_parameter_file_round_trip_with_infinity(tmp_path: Path) -> None:
-    params = {"buy": {"buy_rsi": 31}, "max_open_trades": {"max_open_trades": math.inf}}
+    params: dict[str, dict[str, Any]] = {
+        "buy": {"buy_rsi": 31},
+        "max_open_trades": {"max_open_trades": math.inf},
+    }
     path = write_params(tmp_path / "deep" / "S.json", "S", params)
     content = read_params(path, "S")
     assert content["params"] == params

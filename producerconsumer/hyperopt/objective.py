@@ -44,11 +44,16 @@ MAX_LOSS = 100_000.0
 class BacktestResultLike(Protocol):
     """What a trial's backtest returns (``pc.backtest``'s ``BacktestResult`` is one)."""
 
-    trades: pd.DataFrame
-    metrics: Mapping[str, Any]
-    start: datetime
-    end: datetime
-    settings: Mapping[str, Any]
+    @property
+    def trades(self) -> pd.DataFrame: ...
+    @property
+    def metrics(self) -> Mapping[str, Any]: ...
+    @property
+    def start(self) -> datetime | None: ...
+    @property
+    def end(self) -> datetime | None: ...
+    @property
+    def settings(self) -> Mapping[str, Any]: ...
 
 
 TrialObjective = Callable[[TrialSettings], BacktestResultLike]

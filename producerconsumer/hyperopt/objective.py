@@ -24,6 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from .indicators_once import indicators_once, supports_indicators_once
 from .loss import LossFunction, results_per_pair
 from .spaces import TrialSettings
 
@@ -67,20 +68,17 @@ class BacktestObjective:
     them. A live consumer as ``data`` is frozen into a snapshot once, so every trial sees the
     same candles and the objective can be sent to worker processes.
 
-    Cheap trials: a trial that changes only trading settings (the ``roi``, ``stoploss``,
-    ``trailing`` and ``trades`` spaces) reuses the signals of one backtest made once per process
-    and only re-runs the simulation (``BacktestResult.resimulate``).
+    Cheap trials, as in Freqtrade's hyperopt: ``populate_indicators`` runs once per pair and
+    process (searched parameters at their start values, their ``.range`` over the whole space;
+    see :mod:`.indicators_once`), each trial only the entry / exit trends and the simulation;
+    ``analyze_per_epoch=True`` (Freqtrade's ``--analyze-per-epoch``) analyses every trial in
+    full. A trial that changes only trading settings (the ``roi``, ``stoploss``, ``trailing``
+    and ``trades`` spaces) reuses the signals of one backtest and re-runs only the simulation
+    (``BacktestResult.resimulate``).
 
-    TODO(coordinator, once the backtest engine is merged): issue 14 also asks that "indicators
-    that parameters do not change are computed once" when strategy parameters are searched.
-    That needs the engine's internals: a prepared backtest that loads the data and runs
-    ``populate_indicators`` once (with every searched parameter's ``.range`` spanning its whole
-    space, as Freqtrade's hyperopt does; our parameters' ``.range`` is always ``[value]`` now),
-    then per trial only ``populate_entry_trend`` / ``populate_exit_trend`` and the simulation.
-    It belongs in :meth:`__call__` (built once per process like ``_base``, never pickled);
-    nothing else in the study changes. Likewise a recording or source string as ``data`` is
-    read again by every trial: loading it once into frames (the engine's loader) belongs in
-    :func:`_frozen`.
+    TODO(coordinator, once the backtest engine is merged): a recording or source string as
+    ``data`` is read again by every trial; loading it once (the engine's loader, as frames the
+    engine accepts) belongs in :func:`_frozen`.
     """
 
     def __init__(
@@ -92,9 +90,11 @@ class BacktestObjective:
         params: Mapping[str, Any] | None = None,
         timerange: str | None = None,
         mode: str = "history",
+        analyze_per_epoch: bool = False,
         **overrides: Any,
     ) -> None:
         self.strategy = strategy
+        self.analyze_per_epoch = analyze_per_epoch
         self.data = _frozen(data)
         self.config = config
         self.params = dict(params or {})
@@ -102,6 +102,7 @@ class BacktestObjective:
         self.mode = mode
         self.overrides = overrides
         self._base: BacktestResultLike | None = None
+        self._once: tuple[tuple[str, ...], Any] | None = None
 
     def __call__(self, settings: TrialSettings) -> BacktestResultLike:
         if not settings.params:  # only trading settings change: same signals
@@ -115,7 +116,7 @@ class BacktestObjective:
     def _backtest(self, settings: TrialSettings) -> BacktestResultLike:
         backtest = _engine()
         return backtest(
-            self.strategy,
+            self._strategy_for(settings),
             self.data,
             config=self.config,
             params={**self.params, **settings.params} or None,
@@ -124,9 +125,17 @@ class BacktestObjective:
             **{**self.overrides, **settings.overrides},
         )
 
+    def _strategy_for(self, settings: TrialSettings) -> Any:
+        searched = tuple(sorted(settings.params))
+        if self.analyze_per_epoch or not supports_indicators_once(self.strategy, searched):
+            return self.strategy
+        if self._once is None or self._once[0] != searched:
+            self._once = (searched, indicators_once(self.strategy, searched, {}))
+        return self._once[1]
+
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state["_base"] = None  # each process makes its own
+        state["_base"] = state["_once"] = None  # each process makes its own
         return state
 
     @property

@@ -85,7 +85,8 @@ def hyperopt(
     ``NSGAIIISampler``, as Freqtrade). ``min_trades``: trials with fewer trades get Freqtrade's
     ``MAX_LOSS`` (its ``--min-trades``). ``backtest_config``: ``config``, ``params``,
     ``timerange``, ``mode`` and config keys (``stake_amount``, ``max_open_trades``, ...) as
-    ``pc.backtest`` takes them.
+    ``pc.backtest`` takes them; ``analyze_per_epoch=True`` runs ``populate_indicators`` in every
+    trial instead of once per study (Freqtrade's ``--analyze-per-epoch``).
     """
     objective = BacktestObjective(strategy, data, **backtest_config)
     config = objective.config if isinstance(objective.config, Mapping) else {}

@@ -62,6 +62,11 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         "--min-trades", type=int, default=1, help="fewer trades get the maximum loss (default 1)"
     )
     parser.add_argument(
+        "--analyze-per-epoch",
+        action="store_true",
+        help="run populate_indicators in every trial (default: once, as Freqtrade)",
+    )
+    parser.add_argument(
         "--disable-param-export", action="store_true", help="do not write the parameter file"
     )
     parser.add_argument("--print-json", action="store_true", help="print the best params as JSON")
@@ -136,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
             config=args.config,
             timerange=args.timerange,
             mode=args.mode,
+            analyze_per_epoch=args.analyze_per_epoch,
         )
     print(repr(result))
     if result.best_params is None:

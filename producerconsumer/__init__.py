@@ -35,6 +35,7 @@ from .wire import FrameKey, ProtocolError
 if TYPE_CHECKING:
     from .api import ProducerAPI
     from .demo import DemoProducer
+    from .hyperopt import hyperopt
     from .plotting import plot_pair
     from .replay import ReplayProducer, read_recording
 
@@ -63,6 +64,7 @@ __all__ = [
     "StrategyRunner",
     "backtest",
     "compare_signals",
+    "hyperopt",
     "load_config",
     "load_snapshot",
     "merge_informative_pair",
@@ -89,6 +91,10 @@ def __getattr__(name: str) -> Any:
     # Producers (websocket servers), the REST client (httpx) and plotting (matplotlib) load on
     # first use; the widgets module is imported (it registers the consumer's rich display) but
     # loads ipywidgets and matplotlib only when a widget is made.
+    if name == "hyperopt":  # the package itself, callable as pc.hyperopt(...)
+        import importlib
+
+        return importlib.import_module(".hyperopt", __name__)
     if name in _LAZY:
         import importlib
 

@@ -10,7 +10,9 @@
 # alone.
 set -euo pipefail
 
-FREQTRADE_PIN="freqtrade==2026.9"
+# With the hyperopt extra (optuna, scikit-learn, ...): tests/interop/oracle_tests compare
+# pc.hyperopt's losses, spaces and parameter file with Freqtrade's hyperopt.
+FREQTRADE_PIN="freqtrade[hyperopt]==2026.9"
 # The differential tests (tests/interop/oracle_tests) run pytest + hypothesis inside this venv.
 TEST_TOOLS=("pytest>=8" "hypothesis>=6.100")
 # What the marker records: changing it (e.g. adding a tool) updates existing venvs on next call.
@@ -37,6 +39,8 @@ rm -f "$marker"
 import freqtrade, hypothesis, orjson, pandas, pytest, rapidjson, uvicorn, websockets
 from freqtrade.rpc.api_server.api_ws import router
 from freqtrade.rpc.external_message_consumer import ExternalMessageConsumer
+from freqtrade.optimize.hyperopt_loss.hyperopt_loss_sharpe import SharpeHyperOptLoss
+import optuna
 print(f"oracle_venv: freqtrade {freqtrade.__version__}, pandas {pandas.__version__}, "
       f"websockets {websockets.__version__}")
 EOF

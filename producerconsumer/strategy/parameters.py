@@ -37,6 +37,9 @@ class BaseParameter:
     """A named value with a hyperopt search space (which is only recorded here)."""
 
     name: str = ""
+    in_space: bool = False
+    """True while ``pc.hyperopt`` computes a strategy's indicators once for a whole study (as
+    Freqtrade's hyperopt does): ``.range`` then spans the parameter's whole space."""
 
     def __init__(
         self,
@@ -115,6 +118,8 @@ class IntParameter(_NumericParameter):
 
     @property
     def range(self) -> Sequence[int]:
+        if self.in_space and self.optimize:
+            return range(int(self.low), int(self.high) + 1)
         return range(self.value, self.value + 1)
 
 
@@ -170,6 +175,14 @@ class DecimalParameter(_NumericParameter):
     def value(self, new_value: float) -> None:
         self._value = round(new_value, self.decimals)
 
+    @property
+    def range(self) -> Sequence[float]:
+        if self.in_space and self.optimize:
+            scale = 10**self.decimals
+            steps = range(int(self.low * scale), int(self.high * scale) + 1)
+            return [round(step / scale, self.decimals) for step in steps]
+        return [self.value]
+
 
 class CategoricalParameter(BaseParameter):
     """One of ``categories``: ``CategoricalParameter(["sma", "ema"], default="ema")``.
@@ -192,6 +205,12 @@ class CategoricalParameter(BaseParameter):
             raise ValueError("CategoricalParameter needs at least two categories")
         self.opt_range = categories
         super().__init__(default=default, space=space, optimize=optimize, load=load, **kwargs)
+
+    @property
+    def range(self) -> Sequence[Any]:
+        if self.in_space and self.optimize:
+            return self.opt_range
+        return [self.value]
 
 
 class BooleanParameter(CategoricalParameter):

@@ -40,6 +40,9 @@ def test_merge_and_timeframes_match_freqtrade(oracle_python: Path) -> None:
         # the backtest differential test has its own runner (test_oracle_backtest.py)
         "--ignore",
         str(ORACLE_TESTS / "test_backtest_parity.py"),
+        # the hyperopt differential test has its own runner (test_oracle_hyperopt.py)
+        "--ignore",
+        str(ORACLE_TESTS / "test_hyperopt_parity.py"),
     ]
     try:
         done = subprocess.run(

@@ -1,0 +1,295 @@
+"""The seam between a study and the backtest engine: one trial = one call of an objective.
+
+``objective(settings) -> result`` takes the :class:`~.spaces.TrialSettings` of one trial and
+returns a backtest result: anything with ``trades`` (Freqtrade's backtest result columns),
+``metrics`` (Freqtrade's names), ``start`` / ``end`` (the backtested period) and ``settings``
+(the effective trading settings, ``dry_run_wallet`` ...), as ``pc.backtest`` returns.
+:class:`BacktestObjective` is the one the study uses; tests may pass any callable of that shape.
+
+:func:`evaluate` runs one trial where the study sends it (this process, a local worker process
+or a Dask worker) and returns only what the study records (:class:`TrialOutcome`): the loss and
+the scalar metrics, not the trades or frames.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from .indicators_once import indicators_once, supports_indicators_once
+from .loss import LossFunction, results_per_pair
+from .spaces import TrialSettings
+
+__all__ = [
+    "MAX_LOSS",
+    "BacktestObjective",
+    "BacktestResultLike",
+    "TrialObjective",
+    "TrialOutcome",
+    "evaluate",
+    "loss_inputs",
+]
+
+MAX_LOSS = 100_000.0
+"""Freqtrade's loss for a trial with fewer trades than ``min_trades``."""
+
+
+class BacktestResultLike(Protocol):
+    """What a trial's backtest returns (``pc.backtest``'s ``BacktestResult`` is one)."""
+
+    @property
+    def trades(self) -> pd.DataFrame: ...
+    @property
+    def metrics(self) -> Mapping[str, Any]: ...
+    @property
+    def start(self) -> datetime | None: ...
+    @property
+    def end(self) -> datetime | None: ...
+    @property
+    def settings(self) -> Mapping[str, Any]: ...
+
+
+TrialObjective = Callable[[TrialSettings], BacktestResultLike]
+
+
+class BacktestObjective:
+    """Backtests ``strategy`` on ``data`` with one trial's parameters and settings.
+
+    ``config``, ``timerange``, ``mode``, ``params`` (fixed parameter values) and ``overrides``
+    are passed to ``pc.backtest`` on every trial; the trial's parameters and settings win over
+    them. A live consumer as ``data`` is frozen into a snapshot once, so every trial sees the
+    same candles and the objective can be sent to worker processes.
+
+    Cheap trials, as in Freqtrade's hyperopt: ``populate_indicators`` runs once per pair and
+    process (searched parameters at their start values, their ``.range`` over the whole space;
+    see :mod:`.indicators_once`), each trial only the entry / exit trends and the simulation;
+    ``analyze_per_epoch=True`` (Freqtrade's ``--analyze-per-epoch``) analyses every trial in
+    full. A trial that changes only trading settings (the ``roi``, ``stoploss``, ``trailing``
+    and ``trades`` spaces) reuses the signals of one backtest and re-runs only the simulation
+    (``BacktestResult.resimulate``).
+
+    TODO(coordinator, once the backtest engine is merged): a recording or source string as
+    ``data`` is read again by every trial; loading it once (the engine's loader, as frames the
+    engine accepts) belongs in :func:`_frozen`.
+    """
+
+    def __init__(
+        self,
+        strategy: Any,
+        data: Any,
+        *,
+        config: Mapping[str, Any] | str | None = None,
+        params: Mapping[str, Any] | None = None,
+        timerange: str | None = None,
+        mode: str = "history",
+        analyze_per_epoch: bool = False,
+        **overrides: Any,
+    ) -> None:
+        self.strategy = strategy
+        self.analyze_per_epoch = analyze_per_epoch
+        self.data = _frozen(data)
+        self.config = config
+        self.params = dict(params or {})
+        self.timerange = timerange
+        self.mode = mode
+        self.overrides = overrides
+        self._base: BacktestResultLike | None = None
+        self._once: tuple[tuple[str, ...], Any] | None = None
+
+    def __call__(self, settings: TrialSettings) -> BacktestResultLike:
+        if not settings.params:  # only trading settings change: same signals
+            if self._base is None:
+                self._base = self._backtest(TrialSettings())
+            resimulate = getattr(self._base, "resimulate", None)
+            if callable(resimulate):
+                return resimulate(**settings.overrides)  # type: ignore[no-any-return]
+        return self._backtest(settings)
+
+    def _backtest(self, settings: TrialSettings) -> BacktestResultLike:
+        backtest = _engine()
+        return backtest(
+            self._strategy_for(settings),
+            self.data,
+            config=self.config,
+            params={**self.params, **settings.params} or None,
+            timerange=self.timerange,
+            mode=self.mode,
+            **{**self.overrides, **settings.overrides},
+        )
+
+    def _strategy_for(self, settings: TrialSettings) -> Any:
+        searched = tuple(sorted(settings.params))
+        if self.analyze_per_epoch or not supports_indicators_once(self.strategy, searched):
+            return self.strategy
+        if self._once is None or self._once[0] != searched:
+            self._once = (searched, indicators_once(self.strategy, searched, {}))
+        return self._once[1]
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_base"] = state["_once"] = None  # each process makes its own
+        return state
+
+    @property
+    def stake_amount(self) -> Any:
+        if "stake_amount" in self.overrides:
+            return self.overrides["stake_amount"]
+        return self.config.get("stake_amount") if isinstance(self.config, Mapping) else None
+
+    def __repr__(self) -> str:
+        name = getattr(self.strategy, "__name__", type(self.strategy).__name__)
+        return f"<BacktestObjective {name} mode={self.mode!r}>"
+
+
+def _engine() -> Callable[..., BacktestResultLike]:
+    try:
+        from ..backtest import backtest
+    except ImportError as exc:
+        raise RuntimeError(
+            "pc.hyperopt needs pc.backtest (producerconsumer.backtest), which this installation "
+            f"lacks ({exc}); update producerconsumer"
+        ) from exc
+    return backtest  # type: ignore[no-any-return]
+
+
+def _frozen(data: Any) -> Any:
+    """A live consumer's current frames as an immutable snapshot; anything else unchanged."""
+    snapshot = getattr(data, "snapshot", None)
+    if callable(snapshot) and hasattr(data, "get_producer_df"):
+        return snapshot()
+    return data
+
+
+@dataclass
+class TrialOutcome:
+    """What one trial sends back to the study."""
+
+    loss: float | None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    trade_count: int = 0
+    error: str | None = None
+    duration: float = 0.0
+
+
+def loss_inputs(
+    result: BacktestResultLike,
+    config: Mapping[str, Any] | None = None,
+    metrics: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Freqtrade's loss keyword arguments from a backtest result (``metrics``: its metrics,
+    if already read)."""
+    trades = result.trades
+    settings = dict(getattr(result, "settings", {}) or {})
+    if metrics is None:
+        metrics = _read_metrics(result)
+    balance = settings.get("starting_balance")
+    if balance is None:  # Freqtrade's get_dry_run_wallet
+        balance = settings.get("dry_run_wallet", (config or {}).get("dry_run_wallet", 1000))
+        if isinstance(balance, Mapping):
+            balance = balance.get(settings.get("stake_currency"), 0.0)
+    frames = getattr(result, "frames", None) or {}
+    if frames:
+        pairs = list(frames)
+    else:
+        pairs = sorted(trades["pair"].unique()) if "pair" in trades.columns else []
+    return {
+        "results": trades,
+        "trade_count": len(trades),  # Freqtrade: total_trades, every trade of the results
+        "min_date": result.start,
+        "max_date": result.end,
+        "config": {**(config or {}), **settings},
+        "processed": frames,
+        "backtest_stats": _Stats(dict(metrics), trades, pairs, balance),
+        "starting_balance": balance,
+    }
+
+
+class _Stats(dict[str, Any]):
+    """The backtest's metrics; ``results_per_pair`` computed from the trades on first use if
+    the engine did not provide it (only MaxDrawDownPerPairHyperOptLoss reads it)."""
+
+    def __init__(
+        self, metrics: Mapping[str, Any], trades: pd.DataFrame, pairs: list[str], balance: float
+    ) -> None:
+        super().__init__(metrics)
+        self._source = (trades, pairs, balance)
+
+    def __missing__(self, key: str) -> Any:
+        if key != "results_per_pair":
+            raise KeyError(key)
+        value = results_per_pair(*self._source)
+        self[key] = value
+        return value
+
+
+def evaluate(
+    objective: TrialObjective,
+    loss: LossFunction,
+    settings: TrialSettings,
+    min_trades: int = 1,
+    config: Mapping[str, Any] | None = None,
+) -> TrialOutcome:
+    """Run one trial; an exception (from the backtest or the loss) becomes the outcome's
+    ``error`` (type, message and the innermost frames), never an exception here."""
+    started = time.perf_counter()
+    metrics: dict[str, Any] = {}
+    trade_count = 0
+    try:
+        result = objective(settings)
+        stats = _read_metrics(result)
+        metrics = scalar_metrics(stats)
+        inputs = loss_inputs(result, config, stats)
+        trade_count = inputs["trade_count"]
+        value = MAX_LOSS if trade_count < min_trades else float(loss(**inputs))
+        if math.isnan(value):
+            raise ValueError("the loss function returned NaN")
+    except Exception as exc:
+        return TrialOutcome(
+            loss=None,
+            metrics=metrics,
+            trade_count=trade_count,
+            error=_describe(exc),
+            duration=time.perf_counter() - started,
+        )
+    return TrialOutcome(
+        loss=value,
+        metrics=metrics,
+        trade_count=trade_count,
+        duration=time.perf_counter() - started,
+    )
+
+
+def _read_metrics(result: BacktestResultLike) -> dict[str, Any]:
+    """The result's metrics; if computing them fails, ``metrics_error`` says why (the losses
+    need only the trades, so the trial still counts)."""
+    try:
+        return dict(getattr(result, "metrics", {}) or {})
+    except Exception as exc:
+        return {"metrics_error": _describe(exc)}
+
+
+def scalar_metrics(metrics: Mapping[str, Any]) -> dict[str, Any]:
+    """The metrics a trial stores: numbers, strings, booleans and dates (as ISO strings)."""
+    kept: dict[str, Any] = {}
+    for key, value in metrics.items():
+        if isinstance(value, np.generic):
+            value = value.item()
+        if isinstance(value, datetime | date | pd.Timestamp):
+            value = value.isoformat()
+        if value is None or isinstance(value, bool | int | float | str):
+            kept[str(key)] = value
+    return kept
+
+
+def _describe(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)[-3:]
+    where = "; ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} in {f.name}" for f in frames)
+    return f"{type(exc).__name__}: {exc}" + (f" (at {where})" if where else "")

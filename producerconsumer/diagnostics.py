@@ -150,7 +150,9 @@ def _quoted(names: list[str], limit: int = 8) -> str:
 def _close(word: str, candidates: list[str]) -> list[str]:
     """Close matches, case-insensitively, in the candidates' own spelling."""
     lowered = {c.lower(): c for c in candidates}
-    found = difflib.get_close_matches(word.lower(), list(lowered), n=3, cutoff=0.6)
+    if word.lower() in lowered:
+        return [lowered[word.lower()]]
+    found = difflib.get_close_matches(word.lower(), list(lowered), n=3, cutoff=0.7)
     return [lowered[f] for f in found]
 
 
@@ -210,7 +212,6 @@ def explain(
     """What ``data`` holds for this lookup and, if ``get_producer_df`` would be empty, why and
     what to do. ``connections`` (a live consumer's) adds the connection state."""
     store = data.store
-    what = _lookup(pair, timeframe, candle_type)
     known = list(connections) if connections is not None else store.producers()
     if producer_name not in known:
         close = _close(producer_name, known)

@@ -175,9 +175,7 @@ def compare_signals(
             f"'enter_long_{producer_suffix}'); is producer_suffix right?"
         )
     extra = ["expired"] if stale is not None else []
-    table = pd.DataFrame.from_dict(
-        counts, orient="index", columns=[*COUNT_COLUMNS, *extra]
-    )
+    table = pd.DataFrame.from_dict(counts, orient="index", columns=[*COUNT_COLUMNS, *extra])
     table.index.name = "signal"
     table["candles"] = table[list(COUNT_COLUMNS)].sum(axis=1)
     if extra:

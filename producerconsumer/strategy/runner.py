@@ -38,8 +38,8 @@ import pandas as pd
 
 from ..columns import OHLCV_COLUMNS, SIGNAL_COLUMNS
 from ..events import Event
-from ..waiting import until
 from ..timeframes import timeframe_to_seconds
+from ..waiting import until
 from .expiry import SignalAge, check_signal_age, frame_timeframe_seconds, max_age_seconds
 from .interface import DataProvider, ProducerSource, analyze
 from .parameters import apply_params

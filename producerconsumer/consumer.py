@@ -17,6 +17,8 @@ with ``consumer.updated += handler``):
 * ``status_changed(status: ProducerStatus)``;
 * ``message_received(producer: str, message)``: any other producer message;
 * ``bad_message(producer: str, reason: str)``: a malformed message, counted and ignored;
+* ``lagging(producer: str, key: FrameKey, lag: float)``: a live candle arrived more than the
+  producer's ``max_lag`` seconds after its close;
 * ``raw_received(producer: str, text: str, received: float)``: every raw message.
 """
 
@@ -352,7 +354,7 @@ class Consumer(ConsumerEvents, ProducerData):
     A thin facade over an :class:`AsyncConsumer` (:attr:`core`) run on the background loop:
     each blocking method runs its async twin there. Its events are the core's (``updated``,
     ``whitelist_changed``, ``new_candle``, ``status_changed``, ``message_received``,
-    ``bad_message``, ``raw_received``); handlers run on the background thread.
+    ``bad_message``, ``lagging``, ``raw_received``); handlers run on the background thread.
     """
 
     def __init__(self, config: ConfigSource, ssl: ssl.SSLContext | None = None) -> None:
@@ -544,11 +546,12 @@ class _Progress:
     def __init__(self, consumer: AsyncConsumer, enabled: bool | None) -> None:
         self.consumer = consumer
         self.enabled = enabled is not False and _interactive()
-        self.delay = 0.0 if enabled else self.DELAY
+        # tqdm's own ``delay`` is ignored by its notebook bar: the delay is applied here.
+        self.show_from = time.monotonic() + (0.0 if enabled else self.DELAY)
         self.bar: Any = None
 
     def update(self) -> None:
-        if not self.enabled:
+        if not self.enabled or (self.bar is None and time.monotonic() < self.show_from):
             return
         synced = total = 0
         for connection in self.consumer.connections.values():
@@ -558,7 +561,7 @@ class _Progress:
         if self.bar is None:
             from tqdm.auto import tqdm
 
-            self.bar = tqdm(total=total, unit="pair", desc="syncing", delay=self.delay)
+            self.bar = tqdm(total=total, unit="pair", desc="syncing")
         if self.bar.total != total:
             self.bar.total = total
             self.bar.refresh()

@@ -437,3 +437,16 @@ async def test_inspect_explains_pairs_without_a_frame(half_producer: int, tmp_pa
     assert (
         "  ETH/USDT: 'ETH/USDT' is in the whitelist of 'default', but the producer answered" in text
     )
+
+
+def test_readme_diagnostics_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme.split("### Diagnostics", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    exec(compile(code, "README.md (Diagnostics)", "exec"), {})
+    out = capsys.readouterr().out
+    assert "'default' does not send timeframe '1h' for 'BTC/USDT'" in out
+    assert "use 'BTC/USDT'" in out and "did you mean 'default'?" in out
+    assert "lag_seconds" in out and out.rstrip().endswith("False")

@@ -129,15 +129,15 @@ def classify(exc: BaseException, producer: ProducerConfig, config: ConsumerConfi
             "(and set secure: false if the producer serves plain ws://)",
         )
     if isinstance(exc, ssl.SSLError):
-        reason = getattr(exc, "reason", None)  # set by OpenSSL, absent on a hand-made error
+        tls_reason = getattr(exc, "reason", None)  # set by OpenSSL, absent on a hand-made error
         hint = (
             "; is it serving TLS? secure: true needs a TLS reverse proxy in front of the "
             "producer's api_server"
-            if reason == "WRONG_VERSION_NUMBER"
+            if tls_reason == "WRONG_VERSION_NUMBER"
             else "; check producers[].secure (true only behind a TLS proxy) and ca_file (the CA "
             "of a private certificate)"
         )
-        return Failure("tls", f"TLS failure with {where}: {reason or exc}{hint}")
+        return Failure("tls", f"TLS failure with {where}: {tls_reason or exc}{hint}")
     if isinstance(exc, socket.gaierror):
         return Failure("dns", f"cannot resolve host {producer.host!r}: {exc.strerror or exc}")
     if isinstance(exc, ConnectionRefusedError):

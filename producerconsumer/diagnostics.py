@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FRESHNESS_COLUMNS", "explain", "freshness"]
 
-log = logging.getLogger("producerconsumer")
+log = logging.getLogger(__name__)
 
 FRESHNESS_COLUMNS = (
     "producer",

@@ -222,6 +222,9 @@ def test_progress_through_tqdm_only_where_interactive(producer, capsys, monkeypa
         consumer.wait_ready(timeout=30, progress=True)
     err = capsys.readouterr().err
     assert "syncing" in err and f"{len(PAIRS)}/{len(PAIRS)}" in err  # tqdm's line, completed
+    with pc.Consumer(config) as consumer:
+        consumer.wait_ready(timeout=30)  # progress=None: only for a sync of more than 2 s
+    assert capsys.readouterr().err == ""
 
 
 def test_disabled_config_warns_but_connects(producer, caplog):

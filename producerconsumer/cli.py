@@ -79,7 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_market_options(producer)
 
     inspect = commands.add_parser(
-        "inspect", help="connect to the producers of a config, show their frames and live updates"
+        "inspect",
+        help="connect to the producers of a config: traffic, ping, frames, freshness, "
+        "explanations, live updates",
     )
     inspect.add_argument("--config", required=True, help="Freqtrade config file (or bare section)")
     inspect.add_argument(
@@ -87,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     inspect.add_argument(
         "--timeout", type=float, default=120.0, help="seconds to wait for the sync"
+    )
+    inspect.add_argument(
+        "--json", action="store_true", help="print the report, then each update, as JSON lines"
     )
 
     record = commands.add_parser("record", help="record the producers' messages to a file")
@@ -221,26 +226,10 @@ def _print_update(consumer: Consumer, update: FrameUpdate) -> None:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    with Consumer(args.config) as consumer:
-        for status in consumer.status().values():
-            print(f"connecting to {status.name}: {status.url}", flush=True)
-        consumer.wait_ready(timeout=args.timeout, progress=True)
-        for name in consumer.connections:
-            pairs = consumer.get_producer_pairs(name)
-            print(f"\n{name}: whitelist of {len(pairs)} pairs: {', '.join(pairs)}\n")
-            print(_summary(consumer, name).to_string(index=False))
-        print("\nlive updates (Ctrl-C to stop):" if not args.updates else "\nlive updates:")
-        shown = 0
-        stop = _until_signal()
-        updates = _update_queue(consumer)
-        while not stop.is_set() and (not args.updates or shown < args.updates):
-            try:
-                update = updates.get(timeout=0.5)
-            except queue.Empty:
-                continue
-            _print_update(consumer, update)
-            shown += 1
-    return 0
+    from .inspection import inspect_producers
+
+    stop = _until_signal()
+    return inspect_producers(args.config, args.updates, args.timeout, args.json, sys.stdout, stop)
 
 
 def _record(args: argparse.Namespace) -> int:

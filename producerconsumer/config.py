@@ -44,6 +44,10 @@ class ProducerConfig:
     #: :class:`~producerconsumer.ProducerAPI`. Extensions: Freqtrade ignores them.
     api_username: str | None = None
     api_password: str | None = field(default=None, repr=False)
+    #: Seconds: a pair whose newest candle arrived later than this after the candle closed (or
+    #: whose next candle is this overdue) is lagging: flagged in ``status()``, the ``lagging``
+    #: event and the status panel. An extension: Freqtrade ignores it.
+    max_lag: float | None = None
 
     def __repr__(self) -> str:
         ca_file = f", ca_file={self.ca_file!r}" if self.ca_file is not None else ""
@@ -52,9 +56,10 @@ class ProducerConfig:
             api += f", api_username={self.api_username!r}"
         if self.api_password is not None:
             api += ", api_password='***'"
+        lag = f", max_lag={self.max_lag!r}" if self.max_lag is not None else ""
         return (
             f"ProducerConfig(name={self.name!r}, host={self.host!r}, port={self.port}, "
-            f"secure={self.secure}{ca_file}{api}, ws_token='***')"
+            f"secure={self.secure}{ca_file}{api}{lag}, ws_token='***')"
         )
 
 
@@ -109,6 +114,7 @@ _PRODUCER_KEYS = (
     "ca_file",
     "api_username",
     "api_password",
+    "max_lag",
 )
 _SECTION_KEYS = (
     "enabled",
@@ -350,6 +356,13 @@ def _parse_producer(problems: list[tuple[str, str]], p: str, raw: Any) -> Produc
         problems.append(
             (f"{p}.api_password", f"must be a string, got {type(api_password).__name__}")
         )
+    max_lag = raw.get("max_lag")
+    if max_lag is not None and (
+        isinstance(max_lag, bool) or not isinstance(max_lag, int | float) or not max_lag > 0
+    ):
+        problems.append(
+            (f"{p}.max_lag", f"must be a number of seconds > 0, got {_describe(max_lag)}")
+        )
     # (a token that is not a str is one of the problems: the isinstance is for the type checker)
     if len(problems) > before or not isinstance(token, str):
         return None
@@ -362,6 +375,7 @@ def _parse_producer(problems: list[tuple[str, str]], p: str, raw: Any) -> Produc
         ca_file=ca_file,
         api_username=api_username,
         api_password=api_password,
+        max_lag=None if max_lag is None else float(max_lag),
     )
 
 

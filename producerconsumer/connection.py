@@ -125,23 +125,26 @@ def classify(exc: BaseException, producer: ProducerConfig, config: ConsumerConfi
             f"the TLS certificate of {where} is not trusted ({exc.verify_message or exc.reason}). "
             f"If producer {producer.name!r} sits behind a reverse proxy with a private or "
             "self-signed certificate, set producers[].ca_file to its CA certificate (PEM) or "
-            "pass ssl=<ssl.SSLContext> to Consumer(...); check that host matches the certificate",
+            "pass ssl=<ssl.SSLContext> to Consumer(...); check that host matches the certificate "
+            "(and set secure: false if the producer serves plain ws://)",
         )
     if isinstance(exc, ssl.SSLError):
+        tls_reason = getattr(exc, "reason", None)  # set by OpenSSL, absent on a hand-made error
         hint = (
             "; is it serving TLS? secure: true needs a TLS reverse proxy in front of the "
             "producer's api_server"
-            if exc.reason == "WRONG_VERSION_NUMBER"
-            else ""
+            if tls_reason == "WRONG_VERSION_NUMBER"
+            else "; check producers[].secure (true only behind a TLS proxy) and ca_file (the CA "
+            "of a private certificate)"
         )
-        return Failure("tls", f"TLS failure with {where}: {exc.reason or exc}{hint}")
+        return Failure("tls", f"TLS failure with {where}: {tls_reason or exc}{hint}")
     if isinstance(exc, socket.gaierror):
         return Failure("dns", f"cannot resolve host {producer.host!r}: {exc.strerror or exc}")
     if isinstance(exc, ConnectionRefusedError):
         return Failure(
             "refused",
             f"connection refused by {where}; is the producer running, and is "
-            "api_server.listen_port right?",
+            f"api_server.listen_port right?{_loopback_hint(producer.host)}",
         )
     if isinstance(exc, TimeoutError):
         return Failure("timeout", f"no websocket handshake with {where} within the open timeout")
@@ -157,6 +160,20 @@ def classify(exc: BaseException, producer: ProducerConfig, config: ConsumerConfi
         reason = exc.strerror or str(exc) or type(exc).__name__
         return Failure("network", f"network error with {where}: {reason}")
     return Failure("network", f"{type(exc).__name__}: {exc}")
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "0.0.0.0")
+
+
+def _loopback_hint(host: str) -> str:
+    """The Docker case: inside a container, 127.0.0.1 is the container itself."""
+    if host.lower() not in LOOPBACK_HOSTS and not host.startswith("127."):
+        return ""
+    return (
+        f" If this consumer runs in a Docker container, {host} is that container itself, not "
+        "the producer's: use the producer container's name (e.g. host: freqtrade_producer, with "
+        "both on one Docker network) or host.docker.internal for a producer on the host"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +196,8 @@ class ProducerStatus:
     last_error: str | None
     error_kind: str | None
     recent_errors: tuple[str, ...]
+    #: Pairs whose data lags more than the producer's ``max_lag`` (see ``freshness()``).
+    lagging: tuple[str, ...] = ()
 
     @property
     def connected(self) -> bool:
@@ -201,7 +220,8 @@ class ProducerStatus:
         return (
             f"<ProducerStatus {self.name!r} {self.state}{' (stale)' if self.stale else ''} "
             f"ready={self.ready} pairs={self.pairs} frames={self.frames} "
-            f"messages={self.messages} bad={self.bad_messages} last_message={last}{error}>"
+            f"messages={self.messages} bad={self.bad_messages} last_message={last}"
+            f"{f', lagging={list(self.lagging)}' if self.lagging else ''}{error}>"
         )
 
 
@@ -269,6 +289,12 @@ class ProducerConnection:
         self.latency: float | None = None
         self.recent_errors: deque[str] = deque(maxlen=RECENT_ERRORS)
         self.answered: set[str] = set()  # pairs that got an analyzed_df reply (even empty)
+        # Per key, for freshness(): analyzed_df messages received, gap re-requests made, and
+        # the arrival lag of keys lagging more than max_lag.
+        self.key_messages: dict[wire.FrameKey, int] = {}
+        self.gap_requests: dict[wire.FrameKey, int] = {}
+        self.lagging: dict[wire.FrameKey, float] = {}
+        self._ws: ClientConnection | None = None
         self._failures = 0
         self._sessions = 0
         self._requests: asyncio.Queue[tuple[int | None, str | None]] | None = None
@@ -316,7 +342,16 @@ class ProducerConnection:
             last_error=self.failure.message if self.failure else None,
             error_kind=self.failure.kind if self.failure else None,
             recent_errors=tuple(self.recent_errors),
+            lagging=self._lagging_pairs(),
         )
+
+    def _lagging_pairs(self) -> tuple[str, ...]:
+        if self.producer.max_lag is None:
+            return ()
+        from .diagnostics import overdue_keys
+
+        keys = set(self.lagging) | set(overdue_keys(self.store, self.name, self.producer.max_lag))
+        return tuple(sorted({key.pair for key in keys}))
 
     def request(self, limit: int | None, pair: str | None) -> None:
         """Queue an ``analyzed_df`` request (sent once connected; never dropped before that)."""
@@ -364,6 +399,7 @@ class ProducerConnection:
             **options,
         ) as ws:
             self._on_connected()
+            self._ws = ws
             sender = asyncio.create_task(self._send_loop(ws), name=f"pc-send-{self.name}")
             try:
                 await self._receive_loop(ws)
@@ -383,6 +419,7 @@ class ProducerConnection:
                     ws.transport.abort()  # a silent peer will not answer a close either
                 raise
             finally:
+                self._ws = None
                 sender.cancel()
                 await asyncio.gather(sender, return_exceptions=True)
 
@@ -427,6 +464,18 @@ class ProducerConnection:
                 await self._ping(ws)
                 continue
             self.handle(text)
+
+    async def ping(self, timeout: float = 10.0) -> float:
+        """Ping the producer now; the round trip in seconds (also kept as the latency)."""
+        ws = self._ws
+        if ws is None:
+            raise ConnectionError(f"producer {self.name!r} is not connected ({self.state})")
+        started = time.monotonic()
+        pong = await ws.ping()
+        async with asyncio.timeout(timeout):
+            await pong
+        self.latency = time.monotonic() - started
+        return self.latency
 
     async def _ping(self, ws: ClientConnection) -> None:
         started = time.monotonic()
@@ -477,15 +526,25 @@ class ProducerConnection:
         self._changed()
 
     def _on_frame(self, message: wire.AnalyzedFrame) -> None:
-        pair = message.key.pair
+        key = message.key
+        pair = key.pair
         update = self.store.apply(self.name, message)
         self.answered.add(pair)
+        counts = self.key_messages
+        counts[key] = counts.get(key, 0) + 1
         if update.rows > 1:
             self._replied.add(pair)
             self._pending.pop(pair, None)
         if update.request_limit is not None:
             self._want(pair, update.request_limit)
+        if self.producer.max_lag is not None:
+            # Live candles only: a sync reply arrives when asked for, not when produced.
+            if update.action == "append":
+                self._check_lag(key)
+            elif update.action == "replace":
+                self.lagging.pop(key, None)
         if update.action == "gap":
+            self.gap_requests[key] = self.gap_requests.get(key, 0) + 1
             log.warning(
                 "gap in %s from %r: requesting %d candles",
                 message.key,
@@ -493,6 +552,27 @@ class ProducerConnection:
                 update.request_limit,
             )
         self.events.updated.emit(update)
+
+    def _check_lag(self, key: wire.FrameKey) -> None:
+        from .diagnostics import arrival_lag
+
+        max_lag = self.producer.max_lag
+        stored = self.store.entry(self.name, key)
+        lag = None if stored is None else arrival_lag(stored, key.timeframe)
+        if lag is None or max_lag is None or lag <= max_lag:
+            self.lagging.pop(key, None)
+            return
+        new = key not in self.lagging
+        self.lagging[key] = lag
+        if new:
+            log.warning(
+                "%s %s %s from %r arrived %.1f s after its candle closed (max_lag %s s)",
+                *key,
+                self.name,
+                lag,
+                max_lag,
+            )
+            self.events.lagging.emit(self.name, key, lag)
 
     def _want(self, pair: str, limit: int) -> None:
         now = time.monotonic()

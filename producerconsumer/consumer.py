@@ -17,6 +17,8 @@ with ``consumer.updated += handler``):
 * ``status_changed(status: ProducerStatus)``;
 * ``message_received(producer: str, message)``: any other producer message;
 * ``bad_message(producer: str, reason: str)``: a malformed message, counted and ignored;
+* ``lagging(producer: str, key: FrameKey, lag: float)``: a live candle arrived more than the
+  producer's ``max_lag`` seconds after its close;
 * ``raw_received(producer: str, text: str, received: float)``: every raw message.
 """
 
@@ -162,8 +164,9 @@ class AsyncConsumer(ConsumerEvents, ProducerData):
 
         Raises :class:`AuthenticationError` as soon as a producer refuses the token,
         :class:`ProducerError` if a producer cannot be used at all, and :class:`ReadyTimeout`
-        (naming what each producer is missing) after ``timeout`` seconds. ``progress`` prints a
-        one-line sync progress to stderr (``None``: only once a sync has taken more than 2 s).
+        (naming what each producer is missing) after ``timeout`` seconds. ``progress`` shows the
+        sync's progress with ``tqdm.auto`` where output is interactive (``None``: only once a
+        sync has taken more than 2 s; ``False``: never).
         """
         self._require_running()
         show = _Progress(self, progress)
@@ -231,6 +234,16 @@ class AsyncConsumer(ConsumerEvents, ProducerData):
 
     def is_ready(self) -> bool:
         return all(connection.ready for connection in self.connections.values())
+
+    async def ping(self, producer_name: str = "default", timeout: float = 10.0) -> float:
+        """Ping a connected producer now; the round trip in milliseconds."""
+        connection = self.connections.get(producer_name)
+        if connection is None:
+            raise KeyError(f"no producer named {producer_name!r}; configured: {self.producers}")
+        return await connection.ping(timeout) * 1000
+
+    def _producer_connections(self) -> Mapping[str, ProducerConnection]:
+        return self.connections
 
     def snapshot(self) -> Snapshot:
         """An immutable copy of every frame and whitelist, taken atomically (and cheaply)."""
@@ -341,7 +354,7 @@ class Consumer(ConsumerEvents, ProducerData):
     A thin facade over an :class:`AsyncConsumer` (:attr:`core`) run on the background loop:
     each blocking method runs its async twin there. Its events are the core's (``updated``,
     ``whitelist_changed``, ``new_candle``, ``status_changed``, ``message_received``,
-    ``bad_message``, ``raw_received``); handlers run on the background thread.
+    ``bad_message``, ``lagging``, ``raw_received``); handlers run on the background thread.
     """
 
     def __init__(self, config: ConfigSource, ssl: ssl.SSLContext | None = None) -> None:
@@ -395,8 +408,9 @@ class Consumer(ConsumerEvents, ProducerData):
 
         Raises :class:`AuthenticationError` at once on a refused token, :class:`ProducerError`
         if a producer cannot be used, :class:`ReadyTimeout` after ``timeout`` seconds.
-        ``progress`` prints a one-line sync progress to stderr (default: only once a sync has
-        taken more than 2 s).
+        ``progress`` shows the sync's progress (``tqdm.auto``: a bar in notebooks, a line in
+        terminals, nothing where output is not interactive; default: once a sync has taken
+        more than 2 s).
         """
         _loop.run_sync(self._started_core().wait_ready(timeout, progress))
 
@@ -430,6 +444,13 @@ class Consumer(ConsumerEvents, ProducerData):
 
     def is_ready(self) -> bool:
         return self.core.is_ready()
+
+    def ping(self, producer_name: str = "default", timeout: float = 10.0) -> float:
+        """Ping a connected producer now; the round trip in milliseconds."""
+        return _loop.run_sync(self._started_core().ping(producer_name, timeout))
+
+    def _producer_connections(self) -> Mapping[str, ProducerConnection]:
+        return self.core.connections
 
     def snapshot(self) -> Snapshot:
         """An immutable copy of every frame and whitelist, taken atomically (and cheaply)."""
@@ -504,35 +525,50 @@ class Consumer(ConsumerEvents, ProducerData):
         return display_bundle(self)
 
 
+def _interactive() -> bool:
+    """True in a Jupyter kernel or with stderr on a terminal: where progress is worth showing."""
+    shell = sys.modules.get("IPython")
+    if shell is not None:
+        from IPython import get_ipython
+
+        ip = get_ipython()
+        if ip is not None and type(ip).__name__ == "ZMQInteractiveShell":
+            return True
+    return sys.stderr.isatty()
+
+
 class _Progress:
-    """A one-line progress display for long syncs (stderr; works in terminals and notebooks)."""
+    """Sync progress through ``tqdm.auto``: a bar in notebooks, a line in terminals, nothing
+    where output is not interactive (a log file, a pipe, CI)."""
 
     DELAY = 2.0
 
     def __init__(self, consumer: AsyncConsumer, enabled: bool | None) -> None:
         self.consumer = consumer
-        self.enabled = enabled
-        self.started = time.monotonic()
-        self.shown = False
-        self.last = ""
+        self.enabled = enabled is not False and _interactive()
+        # tqdm's own ``delay`` is ignored by its notebook bar: the delay is applied here.
+        self.show_from = time.monotonic() + (0.0 if enabled else self.DELAY)
+        self.bar: Any = None
 
     def update(self) -> None:
-        if self.enabled is False or (
-            self.enabled is None and time.monotonic() - self.started < self.DELAY
-        ):
+        if not self.enabled or (self.bar is None and time.monotonic() < self.show_from):
             return
-        parts = []
+        synced = total = 0
         for connection in self.consumer.connections.values():
             pairs = self.consumer.store.pairs(connection.name)
-            synced = sum(pair in connection.answered for pair in pairs)
-            parts.append(f"{connection.name} {synced}/{len(pairs)} pairs")
-        line = "syncing: " + ", ".join(parts)
-        if line != self.last:
-            sys.stderr.write("\r" + line)
-            sys.stderr.flush()
-            self.last, self.shown = line, True
+            synced += sum(pair in connection.answered for pair in pairs)
+            total += len(pairs)
+        if self.bar is None:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, unit="pair", desc="syncing")
+        if self.bar.total != total:
+            self.bar.total = total
+            self.bar.refresh()
+        if synced != self.bar.n:
+            self.bar.update(synced - self.bar.n)
 
     def done(self) -> None:
-        if self.shown:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
+        if self.bar is not None:
+            self.update()  # the final count: the sync may have ended between two checks
+            self.bar.close()

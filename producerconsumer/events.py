@@ -83,6 +83,9 @@ class ConsumerEvents:
     message_received: Event[[str, Message]]
     #: ``(producer, reason)``: a malformed message was counted and ignored.
     bad_message: Event[[str, str]]
+    #: ``(producer, key, lag)``: a frame arrived ``lag`` seconds after its newest candle closed,
+    #: more than the producer's ``max_lag``; once per key until it arrives in time again.
+    lagging: Event[[str, FrameKey, float]]
     #: ``(producer, text, arrival time)``: every raw message; emitted only while something is
     #: connected to it (a recorder), as the connection skips the work otherwise.
     raw_received: Event[[str, str, float]]

@@ -34,10 +34,11 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -46,6 +47,10 @@ import pandas as pd
 from .columns import SIGNAL_COLUMNS, TAG_COLUMNS
 from .timeframes import _parse, candles_between, timeframe_to_seconds
 from .wire.messages import EPOCH, MAX_CANDLES, AnalyzedFrame, FrameKey, ProtocolError
+
+if TYPE_CHECKING:
+    from .connection import ProducerConnection
+    from .diagnostics import EmptyLookups
 
 __all__ = [
     "FULL_FRAME_ROWS",
@@ -86,6 +91,21 @@ class StoredFrame:
     version: int
     # ``frame``'s dates if strictly increasing datetimes (see _Dates), else None: for appends.
     _dates: _Dates | None = field(default=None, repr=False, compare=False)
+
+    def last_date(self) -> float | None:
+        """The newest candle's open date in seconds since the epoch (None without dates):
+        cheap, for lag checks on every update."""
+        dates = self._dates
+        if dates is not None:
+            if not len(dates.values):
+                return None
+            return int(dates.values[-1]) * dates.ns_per_unit / 1e9
+        if "date" not in self.frame.columns or self.frame.empty:
+            return None
+        last = pd.Timestamp(self.frame["date"].iloc[-1])
+        if pd.isna(last):
+            return None
+        return (last if last.tzinfo else last.tz_localize("UTC")).timestamp()
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,6 +339,7 @@ class ProducerData:
     shared by the live consumers and snapshots (and what strategy code reads)."""
 
     store: FrameStore
+    _empty_lookups: EmptyLookups | None = None
 
     def get_producer_pairs(self, producer_name: str = "default") -> list[str]:
         """A copy of the producer's whitelist (``[]`` if none yet), as in Freqtrade."""
@@ -333,10 +354,50 @@ class ProducerData:
     ) -> tuple[pd.DataFrame, datetime]:
         """``(copy of the analyzed frame, last_analyzed)`` as Freqtrade's ``get_producer_df``.
 
-        No data gives ``(DataFrame(), 1970-01-01 UTC)``. ``timeframe`` / ``candle_type`` default
-        to what that producer sends.
+        No data gives ``(DataFrame(), 1970-01-01 UTC)``, as in Freqtrade, and logs why (a
+        warning, once per lookup; :meth:`explain` says it again). ``timeframe`` /
+        ``candle_type`` default to what that producer sends.
         """
-        return self.store.get(producer_name, pair, timeframe, candle_type)
+        frame, last_analyzed = self.store.get(producer_name, pair, timeframe, candle_type)
+        if frame.empty:
+            lookups = self._empty_lookups
+            if lookups is None:
+                from .diagnostics import EmptyLookups
+
+                lookups = self._empty_lookups = EmptyLookups()
+            lookups.warn(self, pair, timeframe, candle_type, producer_name)
+        return frame, last_analyzed
+
+    def explain(
+        self,
+        pair: str,
+        timeframe: str | None = None,
+        candle_type: str | None = None,
+        producer_name: str = "default",
+    ) -> str:
+        """What is held for this lookup and, if :meth:`get_producer_df` gives nothing, why and
+        what to do: unknown producer, pair not in the whitelist (close matches, spot and
+        futures spellings), timeframe or candle type not sent, frame not received yet,
+        producer down or refusing the token."""
+        from .diagnostics import explain
+
+        return explain(
+            self, pair, timeframe, candle_type, producer_name, self._producer_connections()
+        )
+
+    def freshness(self) -> pd.DataFrame:
+        """One row per (producer, pair, timeframe, candle_type): the newest candle
+        (``last_candle``, its open date), when it arrived (``received``), ``lag_seconds``
+        (arrival minus the candle's close), ``overdue_seconds`` (how late the next candle
+        is), ``last_analyzed`` and its age, ``rows``, ``messages`` received, ``gap_requests``
+        and ``lagging`` (beyond the producer's ``max_lag``)."""
+        from .diagnostics import freshness
+
+        return freshness(self.store, self._producer_connections())
+
+    def _producer_connections(self) -> Mapping[str, ProducerConnection] | None:
+        """The live connections by producer name (None for data without any: snapshots)."""
+        return None
 
 
 def _gap_update(

@@ -238,7 +238,8 @@ def _ago(moment: datetime | None, now: datetime) -> str:
 
 def status_line(status: ProducerStatus, now: datetime | None = None) -> str:
     """One producer's status as short HTML: state (red when stale or failing), last message,
-    latency. The URL (token masked) is not repeated here."""
+    latency, lagging pairs (orange: beyond the producer's ``max_lag``). The URL (token
+    masked) is not repeated here."""
     now = now or datetime.now(UTC)
     color = "#1b7f1b" if status.connected else "#c62828"
     state = status.state + (" (stale)" if status.stale else "")
@@ -249,6 +250,12 @@ def status_line(status: ProducerStatus, now: datetime | None = None) -> str:
     if status.latency_ms is not None:
         parts.append(f"latency {status.latency_ms:.0f} ms")
     parts.append(f"{status.pairs} pairs, {status.frames} frames")
+    if status.lagging:
+        shown = ", ".join(status.lagging[:5])
+        more = f" and {len(status.lagging) - 5} more" if len(status.lagging) > 5 else ""
+        parts.append(
+            f"<span style='color:#e65100;font-weight:bold'>lagging: {escape(shown)}{more}</span>"
+        )
     if status.last_error and not status.connected:
         parts.append(f"<span style='color:#c62828'>{escape(status.last_error)}</span>")
     return " · ".join(parts)

@@ -77,8 +77,11 @@ def test_inspect_and_record(tmp_path):
         )
         result = run("inspect", "--config", str(config), "--updates", "2")
         assert result.returncode == 0, result.stderr
-        assert "default: whitelist of 1 pairs: BTC/USDT" in result.stdout
-        assert result.stdout.count("default: BTC/USDT") == 2
+        out = result.stdout
+        assert "whitelist of 1 pairs: BTC/USDT" in out and "ping " in out
+        assert "size min/median/max" in out and "time between messages" in out
+        assert "columns: date, open, high, low, close, volume" in out and "lag_seconds" in out
+        assert out.count("default: BTC/USDT") == 2 and "after the previous message" in out
         out = tmp_path / "s.pcrec"
         result = run("record", "--config", str(config), "--out", str(out), "--seconds", "2")
         assert result.returncode == 0, result.stderr

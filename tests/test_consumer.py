@@ -212,11 +212,19 @@ async def test_async_consumer(producer):
     assert not consumer.running
 
 
-def test_progress_line_on_long_sync(producer, capsys):
-    with pc.Consumer({"producers": [producer.producer_config()]}) as consumer:
+def test_progress_through_tqdm_only_where_interactive(producer, capsys, monkeypatch):
+    config = {"producers": [producer.producer_config()]}
+    with pc.Consumer(config) as consumer:  # stderr is captured here: not interactive
+        consumer.wait_ready(timeout=30, progress=True)
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(pc.consumer, "_interactive", lambda: True)
+    with pc.Consumer(config) as consumer:
         consumer.wait_ready(timeout=30, progress=True)
     err = capsys.readouterr().err
-    assert "syncing: default" in err or err == ""  # a fast sync may finish before the first line
+    assert "syncing" in err and f"{len(PAIRS)}/{len(PAIRS)}" in err  # tqdm's line, completed
+    with pc.Consumer(config) as consumer:
+        consumer.wait_ready(timeout=30)  # progress=None: only for a sync of more than 2 s
+    assert capsys.readouterr().err == ""
 
 
 def test_disabled_config_warns_but_connects(producer, caplog):

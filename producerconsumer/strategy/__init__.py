@@ -40,6 +40,7 @@ from ..indicators import (
 )
 from ..merge import merge_informative_pair
 from .compare import SignalComparison, compare_signals
+from .expiry import SignalAge
 from .interface import DataProvider, IStrategy, ProducerSource, RunMode, StrategyError, analyze
 from .parameters import (
     BaseParameter,
@@ -65,6 +66,7 @@ __all__ = [
     "ProducerSource",
     "RealParameter",
     "RunMode",
+    "SignalAge",
     "SignalComparison",
     "StrategyError",
     "StrategyRunner",

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..columns import SIGNAL_COLUMNS
+from .expiry import SignalAge, check_signal_age, frame_timeframe_seconds, max_age_seconds
 
 __all__ = ["DEFAULT_SIGNALS", "SignalComparison", "compare_signals"]
 
@@ -35,6 +36,8 @@ class SignalComparison:
     where both sides agree). ``divergent``: one row per candle and signal where they differ,
     with ``date``, ``pair`` (when known), ``signal``, ``producer`` and ``consumer`` (0/1).
     ``missing``: per signal, the side(s) lacking the column (counted as never signalling).
+    With ``max_signal_age``, ``counts`` also has ``expired``: producer signals not counted
+    because the producer candle they came from was too old.
     """
 
     counts: pd.DataFrame
@@ -103,6 +106,7 @@ def compare_signals(
     producer_suffix: str = "default",
     signals: Iterable[str] = DEFAULT_SIGNALS,
     pair: str | None = None,
+    max_signal_age: SignalAge | None = None,
 ) -> SignalComparison:
     """Compare the consumer's signal columns with the producer's ``<signal>_<suffix>`` ones.
 
@@ -110,6 +114,12 @@ def compare_signals(
     mapping ``{pair: frame}`` such as :meth:`StrategyRunner.run_all` returns. A signal is on
     where its value is 1; NaN and 0 are off. Signals with neither column are skipped; a
     column missing on one side counts as never on (and is listed in ``missing``).
+
+    ``max_signal_age`` (as :class:`~.runner.StrategyRunner`'s: seconds, a timedelta or
+    ``"N candles"`` of the frame's timeframe): a producer signal whose producer candle
+    (``date_<suffix>``, which ``merge_informative_pair`` adds) is older than that on a row
+    (the row's ``date`` minus it) is expired: counted in ``expired``, not as a signal, as a
+    consumer honouring the expiry would not act on it.
 
     >>> frame = pd.DataFrame({"enter_long": [1, None], "enter_long_default": [1, 1]})
     >>> compare_signals(frame).counts.loc["enter_long", ["both", "producer_only"]].tolist()
@@ -121,6 +131,8 @@ def compare_signals(
     elif pair is not None:
         frame = frame.assign(pair=pair)
     signals = tuple(signals)
+    check_signal_age(max_signal_age)
+    stale = _stale_rows(frame, producer_suffix, max_signal_age)
     counts: dict[str, dict[str, int]] = {}
     divergent: list[pd.DataFrame] = []
     missing: dict[str, list[str]] = {}
@@ -133,11 +145,16 @@ def compare_signals(
             missing[signal] = ["consumer" if not have[0] else "producer"]
         consumer = _flags(frame, signal)
         producer = _flags(frame, producer_column)
+        expired = 0
+        if stale is not None:
+            expired = int((producer & stale).sum())
+            producer = producer & ~stale
         counts[signal] = {
             "both": int((producer & consumer).sum()),
             "producer_only": int((producer & ~consumer).sum()),
             "consumer_only": int((~producer & consumer).sum()),
             "neither": int((~producer & ~consumer).sum()),
+            **({"expired": expired} if stale is not None else {}),
         }
         differ = producer != consumer
         if differ.any():
@@ -157,9 +174,12 @@ def compare_signals(
             f"none of the signals {list(signals)} has a column (neither e.g. 'enter_long' nor "
             f"'enter_long_{producer_suffix}'); is producer_suffix right?"
         )
-    table = pd.DataFrame.from_dict(counts, orient="index", columns=list(COUNT_COLUMNS))
+    extra = ["expired"] if stale is not None else []
+    table = pd.DataFrame.from_dict(counts, orient="index", columns=[*COUNT_COLUMNS, *extra])
     table.index.name = "signal"
     table["candles"] = table[list(COUNT_COLUMNS)].sum(axis=1)
+    if extra:
+        table = table[[*COUNT_COLUMNS, "candles", "expired"]]
     agreeing = table["both"] + table["neither"]
     table["agreement"] = (agreeing / table["candles"].where(table["candles"] > 0)).fillna(1.0)
     columns = ["date", *(["pair"] if "pair" in frame.columns else []), "signal"]
@@ -170,3 +190,21 @@ def compare_signals(
         else pd.DataFrame(columns=columns)
     )
     return SignalComparison(table, result[columns], producer_suffix, missing)
+
+
+def _stale_rows(
+    frame: pd.DataFrame, suffix: str, max_signal_age: SignalAge | None
+) -> np.ndarray | None:
+    """Per row, True where the producer's candle is older than ``max_signal_age``."""
+    if max_signal_age is None:
+        return None
+    producer_date = f"date_{suffix}"
+    if "date" not in frame.columns or producer_date not in frame.columns:
+        raise ValueError(
+            f"max_signal_age needs the frame's 'date' and the producer's {producer_date!r} "
+            "column (merge_informative_pair adds it) to tell how old a producer signal is"
+        )
+    limit = max_age_seconds(max_signal_age, frame_timeframe_seconds(frame["date"]))
+    assert limit is not None
+    age = (pd.to_datetime(frame["date"]) - pd.to_datetime(frame[producer_date])).dt.total_seconds()
+    return (age > limit).fillna(True).to_numpy(dtype=bool)

@@ -29,7 +29,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from html import escape
 from typing import Any, Self
@@ -38,7 +38,9 @@ import pandas as pd
 
 from ..columns import OHLCV_COLUMNS, SIGNAL_COLUMNS
 from ..events import Event
+from ..timeframes import timeframe_to_seconds
 from ..waiting import until
+from .expiry import SignalAge, check_signal_age, frame_timeframe_seconds, max_age_seconds
 from .interface import DataProvider, ProducerSource, analyze
 from .parameters import apply_params
 
@@ -58,7 +60,10 @@ class Evaluation:
 
     ``signals``: each signal column present, True where it is 1 on the newest candle (NaN and 0
     are no signal). ``date``: that candle's open date. ``evaluated_at``: when (UTC) the
-    evaluation finished; ``duration``: how long it took in seconds.
+    evaluation finished; ``duration``: how long it took in seconds. ``age``: seconds from the
+    candle's close to the evaluation; ``expired``: True when the runner has a
+    ``max_signal_age`` and ``age`` exceeds it, and then :attr:`fired` is empty (what would
+    have fired is in :attr:`expired_signals`).
     """
 
     pair: str
@@ -70,10 +75,17 @@ class Evaluation:
     duration: float
     rows: int
     row: pd.Series = field(repr=False)
+    age: float | None = None
+    expired: bool = False
 
     @property
     def fired(self) -> list[str]:
-        """The signal columns that are set on the newest candle."""
+        """The signal columns that are set on the newest candle (none once expired)."""
+        return [] if self.expired else self.expired_signals
+
+    @property
+    def expired_signals(self) -> list[str]:
+        """The signal columns set on the newest candle, expired or not."""
         return [name for name, on in self.signals.items() if on]
 
 
@@ -92,13 +104,18 @@ class StrategyRunner:
     the producer whose pairs are evaluated and whose updates trigger evaluations.
     ``params``: parameter values for this strategy instance only. ``candles``: the consumer's
     own candles, ``candles(pair) -> DataFrame``; by default the producer frame's
-    ``date, open, high, low, close, volume``.
+    ``date, open, high, low, close, volume``. ``max_signal_age``: seconds (a number or a
+    ``timedelta``) or ``"N candles"``: a signal whose candle closed longer ago than that is
+    reported as expired (``Evaluation.expired``, the ``expired`` event), not as a signal
+    (see :mod:`.expiry`).
 
     Events (handlers run on the runner's worker thread; ``runner.evaluated += handler``):
 
     * ``evaluated(pair: str, frame: DataFrame)``: a live evaluation finished;
     * ``signal(pair: str, row: Series)``: an entry or exit signal is set on the newest candle
       (once per candle and set of signals);
+    * ``expired(pair: str, row: Series)``: signals are set on the newest candle, but it is
+      older than ``max_signal_age`` (once per candle and set of signals);
     * ``failed(pair: str, error: Exception)``: the strategy raised (also in ``errors[pair]``).
     """
 
@@ -109,7 +126,10 @@ class StrategyRunner:
         producer_name: str = "default",
         params: Mapping[str, Any] | None = None,
         candles: CandleSource | None = None,
+        max_signal_age: SignalAge | None = None,
     ) -> None:
+        check_signal_age(max_signal_age)
+        self.max_signal_age = max_signal_age
         self.strategy = _instantiate(strategy) if isinstance(strategy, type) else strategy
         self.source = source
         self.producer_name = producer_name
@@ -119,6 +139,7 @@ class StrategyRunner:
         self.strategy.dp = DataProvider(source, producer_name, self.pairs)
         self.evaluated: Event[[str, pd.DataFrame]] = Event("evaluated")
         self.signal: Event[[str, pd.Series]] = Event("signal")
+        self.expired: Event[[str, pd.Series]] = Event("expired")
         self.failed: Event[[str, Exception]] = Event("failed")
         self._latest: dict[str, Evaluation] = {}
         self._errors: dict[str, Exception] = {}
@@ -264,6 +285,8 @@ class StrategyRunner:
             row: dict[str, Any] = {"pair": pair}
             if evaluation is not None:
                 row |= {"date": evaluation.date, **evaluation.signals}
+                if self.max_signal_age is not None:
+                    row |= {"age": evaluation.age, "expired": evaluation.expired}
                 row |= {"enter_tag": evaluation.enter_tag, "exit_tag": evaluation.exit_tag}
                 row |= {"evaluated_at": evaluation.evaluated_at}
             row["error"] = f"{type(error).__name__}: {error}" if error is not None else None
@@ -319,7 +342,7 @@ class StrategyRunner:
         except Exception as exc:
             self._failed(pair, exc)
             return
-        evaluation = _evaluation(pair, frame, time.perf_counter() - started)
+        evaluation = self.evaluation(pair, frame, time.perf_counter() - started)
         with self._changed:
             self._latest[pair] = evaluation
             self._errors.pop(pair, None)
@@ -327,10 +350,27 @@ class StrategyRunner:
             self.evaluations += 1
             self._changed.notify_all()
         self.evaluated.emit(pair, frame)
-        fired = (evaluation.date, tuple(evaluation.fired))
-        if evaluation.fired and self._fired.get(pair) != fired:
+        fired = (evaluation.date, tuple(evaluation.expired_signals))
+        if evaluation.expired_signals and self._fired.get(pair) != fired:
             self._fired[pair] = fired
-            self.signal.emit(pair, evaluation.row)
+            event = self.expired if evaluation.expired else self.signal
+            event.emit(pair, evaluation.row)
+
+    def evaluation(self, pair: str, frame: pd.DataFrame, duration: float = 0.0) -> Evaluation:
+        """The :class:`Evaluation` of a populated frame's newest candle, with its age and
+        expiry by ``max_signal_age``."""
+        evaluation = _evaluation(pair, frame, duration)
+        if evaluation.date is None:
+            return evaluation
+        step = frame_timeframe_seconds(frame["date"]) if "date" in frame.columns else None
+        if step is None:
+            timeframe = getattr(self.strategy, "timeframe", None)
+            step = float(timeframe_to_seconds(timeframe)) if isinstance(timeframe, str) else None
+        date = evaluation.date if evaluation.date.tzinfo else evaluation.date.tz_localize("UTC")
+        age = (evaluation.evaluated_at - date).total_seconds() - (step or 0.0)
+        limit = max_age_seconds(self.max_signal_age, step)
+        expired = limit is not None and age > limit
+        return replace(evaluation, age=age, expired=expired)
 
     def _failed(self, pair: str, exc: Exception) -> None:
         text = "".join(traceback.format_exception_only(exc)).strip()

@@ -294,15 +294,18 @@ class FtConsumer:
         timeout: float = 30.0,
         pairs: list[str] | None = None,
         min_last_date: dict[str, pd.Timestamp] | None = None,
+        timeframe: str | None = None,
     ) -> dict[str, Any]:
         """Until it has the whitelist (``pairs`` if given) and a frame for every pair whose last
-        date is at least ``min_last_date[pair]``. Raises with its stderr on timeout."""
+        date is at least ``min_last_date[pair]`` (frames of ``timeframe``, default the
+        consumer's own). Raises with its stderr on timeout."""
         reply = self.process.request(
             "wait",
             reply_timeout=timeout + COMMAND_TIMEOUT,  # it answers at its own deadline
             timeout=timeout,
             pairs=pairs,
             min_last_date_ms={p: frame_to_ms(t) for p, t in (min_last_date or {}).items()},
+            timeframe=timeframe,
         )
         if not reply["synced"]:
             raise OracleError(
@@ -329,6 +332,22 @@ class FtConsumer:
         (Freqtrade's ``dataframe_to_json`` then ``json_to_dataframe``), as framejson dumps."""
         items = [("roundtrip", framejson.dumps(framejson.dump_frame(df))) for df in frames]
         return [result["frame"] for result in _decode_in(self.process, self.workdir, items)]
+
+    def lookup(
+        self,
+        pair: str,
+        timeframe: str | None = None,
+        candle_type: str | None = None,
+        producer_name: str = "default",
+    ) -> dict[str, Any]:
+        """Freqtrade's ``get_producer_df`` for one lookup: ``{"rows": n, "last_analyzed": iso}``."""
+        return self.process.request(
+            "lookup",
+            pair=pair,
+            timeframe=timeframe,
+            candle_type=candle_type,
+            producer_name=producer_name,
+        )
 
     def dump(self) -> dict[str, Any]:
         """``{"pairs": [...], "frames": {pair: {"frame": framejson, "last_analyzed": iso}}}``."""

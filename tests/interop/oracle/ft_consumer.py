@@ -10,9 +10,11 @@ calls the real methods and then notifies a condition variable, so this script ca
 
 Protocol: see ``lineproto``. First line: ``{"event": "started", ...}``. Commands:
 
-* ``wait {"timeout": s, "pairs": [...] | null, "min_last_date_ms": {pair: ms} | null}``:
+* ``wait {"timeout": s, "pairs": [...] | null, "min_last_date_ms": {pair: ms} | null,
+  "timeframe": tf | null}``:
   until the producer's whitelist is known (equal to ``pairs`` if given) and every listed pair
   has a frame whose last ``date`` is at least ``min_last_date_ms[pair]`` (if given).
+  Frames are looked up with ``timeframe`` (default: the consumer's own).
   Replies ``{"synced": bool, "pairs": [...], "stores": n}`` (``synced: false`` on timeout).
 * ``settle {"timeout": s}``: until a request published to the producer's request stream is
   really sent (probing with ``send_producer_request(whitelist)`` and waiting for the reply).
@@ -21,6 +23,9 @@ Protocol: see ``lineproto``. First line: ``{"event": "started", ...}``. Commands
   ``{"settled": bool, "probes": n}``.
 * ``dump {"out": path}``: write ``get_producer_pairs()`` and, for each pair, ``get_producer_df``
   (frame + last_analyzed) in ``framejson`` form.
+* ``lookup {"pair", "timeframe", "candle_type", "producer_name"}``: ``get_producer_df`` for
+  one lookup (Freqtrade's defaults for what is not given); replies ``{"rows": n,
+  "last_analyzed": iso}``.
 * ``decode {"items": [...], "out": path}``: ``ft_decode.py``'s decoding, without starting
   another Freqtrade process.
 * ``quit``: ``ExternalMessageConsumer.shutdown()`` (joins its thread for up to 5 s).
@@ -115,12 +120,14 @@ class Consumer:
         self.dp = ObservedDataProvider(self.config)
         self.emc = ExternalMessageConsumer(self.config, self.dp)  # starts its thread
 
-    def _state(self, min_last: dict[str, int]) -> tuple[list[str], bool]:
+    def _state(
+        self, min_last: dict[str, int], timeframe: str | None = None
+    ) -> tuple[list[str], bool]:
         pairs = self.dp.get_producer_pairs(self.name)
         if not pairs:
             return pairs, False
         for pair in pairs:
-            df, _ = self.dp.get_producer_df(pair, producer_name=self.name)
+            df, _ = self.dp.get_producer_df(pair, timeframe=timeframe, producer_name=self.name)
             if df.empty:
                 return pairs, False
             if pair in min_last:
@@ -136,7 +143,7 @@ class Consumer:
         deadline = time.monotonic() + timeout
         with self.dp.changed:
             while True:
-                pairs, ready = self._state(min_last)
+                pairs, ready = self._state(min_last, request.get("timeframe"))
                 if ready and (expected_pairs is None or pairs == expected_pairs):
                     return {"synced": True, "pairs": pairs, "stores": self.dp.stores}
                 remaining = deadline - time.monotonic()
@@ -176,6 +183,17 @@ class Consumer:
                 }
         framejson.write(request["out"], {"pairs": pairs, "frames": frames})
         return {"pairs": pairs}
+
+    def lookup(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Freqtrade's ``get_producer_df`` answer to one lookup (its defaults for the rest)."""
+        kwargs = {k: request[k] for k in ("timeframe", "candle_type") if request.get(k)}
+        if "candle_type" in kwargs:
+            kwargs["candle_type"] = CandleType.from_string(kwargs["candle_type"])
+        with self.dp.changed:
+            df, last_analyzed = self.dp.get_producer_df(
+                request["pair"], producer_name=request.get("producer_name", self.name), **kwargs
+            )
+        return {"rows": len(df), "last_analyzed": last_analyzed.isoformat()}
 
     def decode(self, request: dict[str, Any]) -> dict[str, Any]:
         framejson.write(request["out"], [ft_decode.decode(item) for item in request["items"]])
@@ -224,6 +242,7 @@ def main() -> None:
                 "wait": consumer.wait,
                 "settle": consumer.settle,
                 "dump": consumer.dump,
+                "lookup": consumer.lookup,
                 "decode": consumer.decode,
                 "quit": quit_once,
             }

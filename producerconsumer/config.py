@@ -19,6 +19,7 @@ from typing import Any
 
 from .endpoint import host_problem
 from .errors import ConfigError
+from .wire.rpc import normalize_topics
 
 __all__ = ["ConsumerConfig", "ProducerConfig", "load_config"]
 
@@ -44,6 +45,10 @@ class ProducerConfig:
     #: :class:`~producerconsumer.ProducerAPI`. Extensions: Freqtrade ignores them.
     api_username: str | None = None
     api_password: str | None = field(default=None, repr=False)
+    #: The message types to subscribe to (an extension: Freqtrade ignores it): Freqtrade's two,
+    #: ``whitelist`` and ``analyzed_df``, always first, then e.g. ``entry_fill``, ``exit_fill``
+    #: (see :func:`~producerconsumer.wire.rpc.normalize_topics`).
+    topics: tuple[str, ...] = ("whitelist", "analyzed_df")
 
     def __repr__(self) -> str:
         ca_file = f", ca_file={self.ca_file!r}" if self.ca_file is not None else ""
@@ -52,6 +57,8 @@ class ProducerConfig:
             api += f", api_username={self.api_username!r}"
         if self.api_password is not None:
             api += ", api_password='***'"
+        if self.topics != ("whitelist", "analyzed_df"):
+            api += f", topics={self.topics!r}"
         return (
             f"ProducerConfig(name={self.name!r}, host={self.host!r}, port={self.port}, "
             f"secure={self.secure}{ca_file}{api}, ws_token='***')"
@@ -109,6 +116,7 @@ _PRODUCER_KEYS = (
     "ca_file",
     "api_username",
     "api_password",
+    "topics",
 )
 _SECTION_KEYS = (
     "enabled",
@@ -350,6 +358,22 @@ def _parse_producer(problems: list[tuple[str, str]], p: str, raw: Any) -> Produc
         problems.append(
             (f"{p}.api_password", f"must be a string, got {type(api_password).__name__}")
         )
+    topics: tuple[str, ...] = ("whitelist", "analyzed_df")
+    raw_topics = raw.get("topics")
+    if raw_topics is not None:
+        if not isinstance(raw_topics, str | list | tuple):
+            problems.append(
+                (
+                    f"{p}.topics",
+                    f"must be a list of message types (or a comma-separated string), got "
+                    f"{_describe(raw_topics)}",
+                )
+            )
+        else:
+            try:
+                topics = normalize_topics(raw_topics)
+            except ValueError as exc:
+                problems.append((f"{p}.topics", str(exc)))
     # (a token that is not a str is one of the problems: the isinstance is for the type checker)
     if len(problems) > before or not isinstance(token, str):
         return None
@@ -362,6 +386,7 @@ def _parse_producer(problems: list[tuple[str, str]], p: str, raw: Any) -> Produc
         ca_file=ca_file,
         api_username=api_username,
         api_password=api_password,
+        topics=topics,
     )
 
 

@@ -1,0 +1,198 @@
+"""The producer bot's trades on the consumer: topics, typed messages, events, producer_trades,
+snapshots and recordings (issue 12, consumer side).
+
+The producer here is a scripted websocket server on loopback that sends the messages DemoBot
+makes (Freqtrade's shapes) after the consumer's initial requests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pandas as pd
+import pytest
+from scripted import ScriptedProducer
+
+import producerconsumer as pc
+from producerconsumer.connection import ProducerConnection
+from producerconsumer.demo.bot import DemoBot
+from producerconsumer.demo.market import SyntheticMarket
+from producerconsumer.demo.strategy import ProducerStrategy
+from producerconsumer.replay import read_recording
+from producerconsumer.snapshot import load_snapshot
+from producerconsumer.store import FrameStore
+from producerconsumer.trades import TRADE_COLUMNS, rest_trades_frame
+from producerconsumer.wire import messages as wire
+from producerconsumer.wire import rpc
+
+PAIRS = ["BTC/USDT", "ETH/USDT", "XRP/USDT"]
+TOPICS = ["entry", "entry_fill", "exit", "exit_fill", "entry_cancel", "exit_cancel"]
+FUTURE = '{"type":"future_thing","x":1}'
+
+
+@pytest.fixture(scope="module")
+def bot_run() -> tuple[dict[str, pd.DataFrame], DemoBot, list[str]]:
+    market, strategy = SyntheticMarket(0, "5m"), ProducerStrategy()
+    frames = {pair: strategy.analyze(market.history(pair, 800)) for pair in PAIRS}
+    bot = DemoBot()
+    texts = [rpc.encode_rpc_message(m) for m in bot.startup_messages() + bot.run(frames)]
+    return frames, bot, texts
+
+
+def expected_trades(bot: DemoBot) -> pd.DataFrame:
+    closed = rest_trades_frame(bot.trades_json())
+    opened = rest_trades_frame(bot.status_json())
+    return pd.concat([closed, opened]).sort_index()
+
+
+def bot_handler(frames: dict[str, pd.DataFrame], texts: list[str]) -> Any:
+    """A producer that answers the initial requests with the last candles, then sends every
+    bot message (and one of a type nobody knows) to a client that subscribed to them."""
+
+    async def handler(producer: ScriptedProducer, ws: Any, request: dict[str, Any]) -> None:
+        if request["type"] == "subscribe":
+            producer.topics = request["data"]  # type: ignore[attr-defined]
+        elif request["type"] == "whitelist":
+            await ws.send(wire.whitelist_message(PAIRS))
+        elif request["type"] == "analyzed_df":
+            for pair, frame in frames.items():
+                key = wire.FrameKey(pair, "5m", "spot")
+                await ws.send(
+                    wire.analyzed_df_message(
+                        key, frame.iloc[-5:], frame["date"].max().to_pydatetime()
+                    )
+                )
+            if "entry_fill" in producer.topics:  # type: ignore[attr-defined]
+                for text in [*texts, FUTURE]:
+                    await ws.send(text)
+
+    return handler
+
+
+def producer_config(producer: ScriptedProducer, topics: Any = None) -> dict[str, Any]:
+    config = producer.config()
+    if topics is not None:
+        config["producers"][0]["topics"] = topics
+    return config
+
+
+# --- configuration
+
+
+def test_topics_default_to_freqtrades_two_and_are_validated() -> None:
+    base = {"name": "default", "host": "127.0.0.1", "ws_token": "secret-xyz"}
+    config = pc.load_config({"producers": [base]})
+    assert config.producers[0].topics == ("whitelist", "analyzed_df")
+    assert "topics" not in repr(config.producers[0])
+    config = pc.load_config({"producers": [base | {"topics": ["exit_fill", "entry_fill"]}]})
+    assert config.producers[0].topics == ("whitelist", "analyzed_df", "exit_fill", "entry_fill")
+    assert "topics=" in repr(config.producers[0]) and "secret-xyz" not in repr(config)
+    # A comma-separated string, as on the command line.
+    config = pc.load_config({"producers": [base | {"topics": "entry_fill, exit_fill"}]})
+    assert config.producers[0].topics[2:] == ("entry_fill", "exit_fill")
+    with pytest.raises(pc.ConfigError, match=r"producers\[0\]\.topics.*entry_fil"):
+        pc.load_config({"producers": [base | {"topics": ["entry_fil"]}]})
+    with pytest.raises(pc.ConfigError, match=r"producers\[0\]\.topics: must be a list"):
+        pc.load_config({"producers": [base | {"topics": 3}]})
+
+
+async def test_default_subscription_is_freqtrades_byte_for_byte(bot_run) -> None:
+    frames, _bot, texts = bot_run
+    async with ScriptedProducer(bot_handler(frames, texts)) as producer:
+        async with pc.AsyncConsumer(producer_config(producer)) as consumer:
+            await consumer.wait_ready(timeout=10)
+            requests = await producer.wait_requests(3)
+            trades = consumer.producer_trades()
+    assert requests[0] == '{"type":"subscribe","data":["whitelist","analyzed_df"]}'
+    assert trades.empty and list(trades.columns) == list(TRADE_COLUMNS)
+
+
+# --- live
+
+
+async def test_trade_messages_become_producer_trades_and_events(bot_run) -> None:
+    frames, bot, texts = bot_run
+    trade_events: list[rpc.TradeMessage] = []
+    messages: list[rpc.RpcMessage] = []
+    async with ScriptedProducer(bot_handler(frames, texts)) as producer:
+        async with pc.AsyncConsumer(producer_config(producer, TOPICS)) as consumer:
+            consumer.trade_event += lambda name, event: trade_events.append(event)
+            consumer.producer_message += lambda name, message: messages.append(message)
+            await consumer.wait_ready(timeout=10)
+            await consumer.wait_until(
+                lambda: any(isinstance(m, rpc.RawRpcMessage) for m in messages), 10
+            )
+            trades = consumer.producer_trades()
+            status = consumer.status()["default"]
+            requests = await producer.wait_requests(3)
+    assert (
+        requests[0]
+        == orjson.dumps(
+            {"type": "subscribe", "data": ["whitelist", "analyzed_df", *TOPICS]}
+        ).decode()
+    )
+    sent_trades = [t for t in texts if orjson.loads(t)["type"] in TOPICS]
+    assert len(trade_events) == len(sent_trades) > 10
+    assert all(isinstance(e, rpc.EntryMessage | rpc.ExitMessage) for e in trade_events)
+    # Every message is typed; the one nobody knows is kept raw, not counted bad.
+    assert status.bad_messages == 0
+    assert messages[-1] == rpc.RawRpcMessage("future_thing", {"x": 1})
+    assert any(isinstance(m, rpc.StatusMessage) and m.type == "startup" for m in messages)
+    pd.testing.assert_frame_equal(trades, expected_trades(bot), check_exact=True)
+    assert trades["is_open"].any() and (~trades["is_open"]).any()
+
+
+def test_blocking_consumer_and_snapshot_keep_the_trades(bot_run, tmp_path) -> None:
+    frames, bot, texts = bot_run
+    producer = ScriptedProducer(bot_handler(frames, texts))
+    pc._loop.run_sync(producer.__aenter__(), 10)
+    try:
+        with pc.Consumer(producer_config(producer, "entry_fill,exit_fill,exit")) as consumer:
+            consumer.wait_ready(timeout=10)
+            want = expected_trades(bot)
+
+            def complete() -> bool:
+                trades = consumer.producer_trades()
+                return len(trades) == len(want) and trades["is_open"].sum() == want["is_open"].sum()
+
+            consumer.wait_until(complete, 10)
+            live = consumer.producer_trades()
+            snap = consumer.snapshot()
+    finally:
+        pc._loop.run_sync(producer.__aexit__(None, None, None), 10)
+    # Without "entry" messages the rows are made from the fills: the same table.
+    pd.testing.assert_frame_equal(live, want, check_exact=True)
+    pd.testing.assert_frame_equal(snap.producer_trades(), want, check_exact=True)
+    assert "trades" in repr(snap)
+    loaded = load_snapshot(snap.to_parquet(tmp_path / "snap"))
+    pd.testing.assert_frame_equal(loaded.producer_trades(), want, check_exact=True)
+    assert loaded.get_producer_pairs() == PAIRS
+
+
+async def test_a_recording_keeps_the_trade_messages_and_replays_into_the_trades(
+    bot_run, tmp_path
+) -> None:
+    frames, bot, texts = bot_run
+    path = tmp_path / "session.pcrec"
+    async with ScriptedProducer(bot_handler(frames, texts)) as producer:
+        config = pc.load_config(producer_config(producer, TOPICS))
+        async with pc.AsyncConsumer(config) as consumer:
+            recorder = consumer.record(path)
+            seen: list[rpc.RpcMessage] = []
+            consumer.producer_message += lambda name, message: seen.append(message)
+            await consumer.wait_ready(timeout=10)
+            await consumer.wait_until(
+                lambda: any(isinstance(m, rpc.RawRpcMessage) for m in seen), 10
+            )
+            live = consumer.producer_trades()
+            recorder.close()
+    _header, records = read_recording(path)
+    recorded = [r.text for r in records]
+    assert FUTURE in recorded and all(t in recorded for t in texts)
+    # Replayed through a consumer's message handler: the same trades.
+    connection = ProducerConnection(config.producers[0], config, FrameStore())
+    for text in recorded:
+        connection.handle(text)
+    assert connection.bad_messages == 0
+    pd.testing.assert_frame_equal(connection.store.trades("default"), live, check_exact=True)
+    pd.testing.assert_frame_equal(live, expected_trades(bot), check_exact=True)

@@ -1,4 +1,4 @@
-"""Command line: ``producerconsumer demo`` and ``producerconsumer demo-producer``.
+"""Command line: ``producerconsumer demo``, ``demo-producer``, ``inspect`` and ``record``.
 
 Thin on purpose: parse arguments, call the library, print.
 """
@@ -14,16 +14,31 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypedDict, Unpack
 
 import pandas as pd
 
 from .columns import OHLCV_COLUMNS
+from .config import ConsumerConfig, load_config
 from .consumer import Consumer
 from .endpoint import redact_url
 from .errors import ConfigError, ProducerError
 from .store import FrameUpdate
+from .wire.messages import SUBSCRIBE_TOPICS, NewCandle, ProducerException, Whitelist
+from .wire.rpc import (
+    EntryCancelMessage,
+    ExitCancelMessage,
+    ExitMessage,
+    LiquidationWarningMessage,
+    RawRpcMessage,
+    RpcMessage,
+    StatusMessage,
+    StrategyMessage,
+    TradeMessage,
+    normalize_topics,
+)
 
 if TYPE_CHECKING:
     from .demo import DemoProducer
@@ -38,6 +53,13 @@ def _pairs(text: str) -> list[str]:
     if not pairs:
         raise argparse.ArgumentTypeError("give at least one pair, e.g. BTC/USDT,ETH/USDT")
     return pairs
+
+
+def _topics(text: str) -> tuple[str, ...]:
+    try:
+        return normalize_topics(text)[len(SUBSCRIBE_TOPICS) :]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _add_market_options(parser: argparse.ArgumentParser) -> None:
@@ -86,6 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     inspect.add_argument(
         "--timeout", type=float, default=120.0, help="seconds to wait for the sync"
+    )
+    inspect.add_argument(
+        "--topics",
+        type=_topics,
+        default=(),
+        help="more message types to subscribe to and print as they come, comma-separated "
+        "(e.g. entry_fill,exit_fill: the producer bot's trades)",
     )
 
     record = commands.add_parser("record", help="record the producers' messages to a file")
@@ -200,26 +229,95 @@ def _print_update(consumer: Consumer, update: FrameUpdate) -> None:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    with Consumer(args.config) as consumer:
+    config = load_config(args.config)
+    if args.topics:
+        config = with_topics(config, args.topics)
+    with Consumer(config) as consumer:
         for status in consumer.status().values():
             print(f"connecting to {status.name}: {status.url}", flush=True)
+        # Messages on the extra topics may come with the initial sync: queue them from now on.
+        items: queue.Queue[FrameUpdate | tuple[str, RpcMessage]] = queue.Queue()
+        if args.topics:
+            topics = set(args.topics)
+
+            def on_message(producer: str, message: RpcMessage) -> None:
+                if message_type(message) in topics:
+                    items.put((producer, message))
+
+            consumer.producer_message += on_message
         consumer.wait_ready(timeout=args.timeout, progress=True)
         for name in consumer.connections:
             pairs = consumer.get_producer_pairs(name)
             print(f"\n{name}: whitelist of {len(pairs)} pairs: {', '.join(pairs)}\n")
             print(_summary(consumer, name).to_string(index=False))
-        print("\nlive updates (Ctrl-C to stop):" if not args.updates else "\nlive updates:")
+        what = "live updates" + (f" and {', '.join(args.topics)} messages" if args.topics else "")
+        print(f"\n{what} (Ctrl-C to stop):" if not args.updates else f"\n{what}:", flush=True)
         shown = 0
         stop = _until_signal()
-        updates = _update_queue(consumer)
+        consumer.updated += lambda update: items.put(update) if update.stored else None
         while not stop.is_set() and (not args.updates or shown < args.updates):
             try:
-                update = updates.get(timeout=0.5)
+                item = items.get(timeout=0.5)
             except queue.Empty:
                 continue
-            _print_update(consumer, update)
+            if isinstance(item, FrameUpdate):
+                _print_update(consumer, item)
+            else:
+                print(f"  {item[0]}: {describe_message(item[1])}", flush=True)
             shown += 1
     return 0
+
+
+def with_topics(config: ConsumerConfig, topics: Sequence[str]) -> ConsumerConfig:
+    """``config`` with ``topics`` added to every producer's subscription."""
+    producers = tuple(
+        replace(p, topics=normalize_topics([*p.topics, *topics])) for p in config.producers
+    )
+    return replace(config, producers=producers)
+
+
+def message_type(message: RpcMessage) -> str:
+    """The wire ``type`` of a parsed producer message."""
+    kind = getattr(message, "type", None)
+    if isinstance(kind, str):
+        return kind
+    if isinstance(message, ProducerException):
+        return "exception"
+    if isinstance(message, StrategyMessage):
+        return "strategy_msg"
+    if isinstance(message, LiquidationWarningMessage):
+        return "liquidation_warning"
+    return {Whitelist: "whitelist", NewCandle: "new_candle"}.get(type(message), "analyzed_df")
+
+
+def describe_message(message: RpcMessage) -> str:
+    """One line for a producer message, as ``inspect`` prints it."""
+    if isinstance(message, TradeMessage):
+        side = "short" if message.is_short else "long"
+        head = f"{message.type:<12} trade {message.trade_id} {message.pair} {side}"
+        if isinstance(message, ExitMessage):
+            final = " (closed)" if message.is_final_exit else ""
+            return (
+                f"{head} close_rate={message.close_rate:.8g} amount={message.amount:.8g} "
+                f"profit={message.profit_amount:.8g} ({message.profit_ratio:.2%}) "
+                f"exit_reason={message.exit_reason}{final}"
+            )
+        if isinstance(message, EntryCancelMessage | ExitCancelMessage):
+            return f"{head} reason={message.reason!r}"
+        tag = f" enter_tag={message.enter_tag}" if message.enter_tag else ""
+        return (
+            f"{head} open_rate={message.open_rate:.8g} amount={message.amount:.8g} "
+            f"stake={message.stake_amount}{tag}"
+        )
+    if isinstance(message, StatusMessage):
+        return f"{message.type:<12} {message.status}"
+    if isinstance(message, StrategyMessage):
+        return f"strategy_msg {message.msg}"
+    if isinstance(message, ProducerException):
+        return f"exception    {message.text}"
+    if isinstance(message, RawRpcMessage):
+        return f"{message.type:<12} {dict(message.fields)}"
+    return f"{message_type(message):<12} {message}"
 
 
 def _record(args: argparse.Namespace) -> int:

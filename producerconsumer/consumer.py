@@ -15,7 +15,11 @@ with ``consumer.updated += handler``):
 * ``whitelist_changed(producer: str, pairs: list[str])``;
 * ``new_candle(producer: str, key: FrameKey)``;
 * ``status_changed(status: ProducerStatus)``;
-* ``message_received(producer: str, message)``: any other producer message;
+* ``message_received(producer: str, message)``: any other producer message (typed);
+* ``producer_message(producer: str, message)``: every message but ``analyzed_df``, typed
+  (:data:`~.wire.rpc.RpcMessage`; unknown types as :class:`~.wire.rpc.RawRpcMessage`);
+* ``trade_event(producer: str, event)``: a producer trade message (subscribe with the
+  producer's ``topics``), after :meth:`~.store.ProducerData.producer_trades` took it in;
 * ``bad_message(producer: str, reason: str)``: a malformed message, counted and ignored;
 * ``raw_received(producer: str, text: str, received: float)``: every raw message.
 """

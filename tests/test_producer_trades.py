@@ -6,6 +6,9 @@ makes (Freqtrade's shapes) after the consumer's initial requests."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from typing import Any
 
 import orjson
@@ -196,3 +199,35 @@ async def test_a_recording_keeps_the_trade_messages_and_replays_into_the_trades(
     assert connection.bad_messages == 0
     pd.testing.assert_frame_equal(connection.store.trades("default"), live, check_exact=True)
     pd.testing.assert_frame_equal(live, expected_trades(bot), check_exact=True)
+
+
+def test_cli_inspect_prints_trade_events_as_they_come(bot_run, tmp_path) -> None:
+    frames, _bot, texts = bot_run
+    fills = [t for t in texts if orjson.loads(t)["type"] in ("entry_fill", "exit_fill")][:4]
+    others = [t for t in texts if orjson.loads(t)["type"] == "entry"][:2]
+    producer = ScriptedProducer(bot_handler(frames, [*others, *fills]))
+    pc._loop.run_sync(producer.__aenter__(), 10)
+    try:
+        config = tmp_path / "config.json"
+        config.write_text(json.dumps(producer_config(producer)))
+        command = [sys.executable, "-m", "producerconsumer", "inspect", "--config", str(config)]
+        result = subprocess.run(
+            [*command, "--topics", "entry_fill,exit_fill", "--updates", "4"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        bad = subprocess.run(
+            [*command, "--topics", "entry_fil"], capture_output=True, text=True, timeout=60
+        )
+    finally:
+        pc._loop.run_sync(producer.__aexit__(None, None, None), 10)
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith("  default: ")]
+    kinds = [orjson.loads(t)["type"] for t in fills]
+    assert [line.split()[1] for line in lines] == kinds  # in order; not the "entry" messages
+    first = orjson.loads(fills[0])
+    assert f"trade {first['trade_id']} {first['pair']} long open_rate=" in lines[0]
+    assert "exit_reason=" in lines[kinds.index("exit_fill")]
+    assert "live updates and entry_fill, exit_fill messages:" in result.stdout
+    assert bad.returncode == 2 and "unknown message type(s) in topics" in bad.stderr

@@ -65,7 +65,10 @@ def test_producer_fills_at_their_prices_distinct_from_signals(run) -> None:
     )
     wins = closed["profit_abs"].to_numpy() > 0
     colors = exits.get_facecolors()
-    assert all(tuple(c) == to_rgba("#1b9e1b" if w else "#d62728") for c, w in zip(colors, wins))
+    assert all(
+        tuple(c) == to_rgba("#1b9e1b" if w else "#d62728")
+        for c, w in zip(colors, wins, strict=True)
+    )
     # Distinct from the signal markers: a black edge, a filled face, their own legend entry.
     assert tuple(entries.get_edgecolors()[0]) == to_rgba("black")
     labels = ax.get_legend_handles_labels()[1]

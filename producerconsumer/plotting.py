@@ -55,6 +55,7 @@ PlotConfigSource: TypeAlias = "Mapping[str, Any] | ProducerAPI | ProducerConfig 
 __all__ = [
     "PlotConfigSource",
     "StableConstrainedLayout",
+    "config_panels",
     "lower_panel",
     "plot_pair",
     "resolve_plot_config",
@@ -151,7 +152,10 @@ def plot_pair(
     _require_columns(frame, [*upper_columns, *lower_columns, *signals])
     config = resolve_plot_config(plot_config)
     main_series, subplots = _config_panels(frame, config)
-    upper_columns = [c for c in upper_columns if c not in {s.column for s in main_series}]
+    # A column plot_config places is drawn where it says, once.
+    placed = {s.column for s in main_series} | {s.column for _, ss in subplots for s in ss}
+    upper_columns = [c for c in upper_columns if c not in placed]
+    lower_columns = [c for c in lower_columns if c not in placed]
     panels = len(subplots) + bool(lower_columns)
     price_ax, panel_axes = _panel_axes(ax, panels)
     lower_ax = panel_axes[0] if lower_columns else None
@@ -732,6 +736,16 @@ def _config_panels(
         if series:
             subplots.append((str(name), series))
     return main, subplots
+
+
+def config_panels(
+    frame: pd.DataFrame, plot_config: Mapping[str, Any] | None
+) -> tuple[int, set[str]]:
+    """How many panels of their own ``plot_config``'s subplots take for ``frame`` (those with
+    a column the frame has), and the columns it places (drawn there, not as indicators)."""
+    main, subplots = _config_panels(frame, plot_config)
+    placed = {s.column for s in main} | {s.column for _, ss in subplots for s in ss}
+    return len(subplots), placed
 
 
 def _draw_series(

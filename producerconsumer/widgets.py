@@ -351,6 +351,13 @@ class Dashboard(_LiveView):
 
     The widget tree is ``dashboard.widget``; controls: ``producer``, ``pair``,
     ``indicators``, ``window``; ``status`` (HTML) and ``plot`` (the Image or ipympl canvas).
+
+    ``trades``: draw the producer bot's fills (``consumer.producer_trades()``, filled by the
+    producer's ``topics``); a trade message for the shown pair redraws. ``backtest``: a
+    backtest's trades (a DataFrame or a result with ``.trades``) drawn too. ``plot_config``:
+    Freqtrade's ``plot_config`` dict (see :func:`~producerconsumer.plotting.plot_pair`);
+    ``"auto"`` (the default) reads the shown producer's own from its REST API when its
+    ``producers`` entry has ``api_username`` / ``api_password``, else none.
     """
 
     def __init__(
@@ -364,8 +371,15 @@ class Dashboard(_LiveView):
         backend: str = "auto",
         figsize: tuple[float, float] = (10.0, 5.5),
         dpi: int = 90,
+        trades: bool = True,
+        backtest: Any = None,
+        plot_config: Any = "auto",
     ) -> None:
         super().__init__(max_fps)
+        self.show_trades = trades
+        self.backtest = backtest
+        self._plot_config_source = plot_config
+        self._plot_configs: dict[str, dict[str, Any] | None] = {}
         widgets = _ipywidgets()
         self.consumer = consumer
         self.runner = runner
@@ -408,6 +422,9 @@ class Dashboard(_LiveView):
         self._connect(consumer.status_changed, self._on_status)
         if runner is not None:
             self._connect(runner.evaluated, self._on_evaluated)
+        trade_event = getattr(consumer, "trade_event", None)
+        if trades and isinstance(trade_event, Event):
+            self._connect(trade_event, self._on_trade)
         # The first plot is drawn now, in the cell that makes the dashboard, so the cell's saved
         # output has it; later ones come from the UI thread.
         self._service(redraw=True, tick=True)
@@ -443,6 +460,10 @@ class Dashboard(_LiveView):
             and update.key.pair == self.pair.value
             and not (self.runner is not None and self.runner.running)
         ):
+            self._request()
+
+    def _on_trade(self, producer: str, event: Any) -> None:
+        if producer == self.producer.value and getattr(event, "pair", None) == self.pair.value:
             self._request()
 
     def _on_evaluated(self, pair: str, frame: pd.DataFrame) -> None:
@@ -509,7 +530,7 @@ class Dashboard(_LiveView):
             FigureCanvasAgg(fig)
         canvas = fig.canvas
         assert isinstance(canvas, FigureCanvasAgg)
-        _draw(fig, frame, chosen, title, self.window.value, plot_pair)
+        _draw(fig, frame, chosen, title, self.window.value, plot_pair, **self._extras())
         # One Agg draw (savefig would lay the figure out in a draw of its own first).
         canvas.draw()
         self.plot.value = self._fallback_png = _png(canvas)
@@ -519,8 +540,51 @@ class Dashboard(_LiveView):
 
         fig = self._figure
         assert fig is not None
-        _draw(fig, frame, chosen, title, self.window.value, plot_pair)
+        _draw(fig, frame, chosen, title, self.window.value, plot_pair, **self._extras())
         fig.canvas.draw_idle()
+
+    def _extras(self) -> dict[str, Any]:
+        """What plot_pair draws besides the frame: trades, backtest, plot_config."""
+        producer, pair = self.producer.value, self.pair.value
+        extras: dict[str, Any] = {"pair": pair}
+        producer_trades = getattr(self.consumer, "producer_trades", None)
+        if self.show_trades and callable(producer_trades):
+            trades = producer_trades(producer)
+            trades = trades[trades["pair"] == pair]
+            if len(trades):
+                extras["trades"] = trades
+        if self.backtest is not None:
+            extras["backtest"] = self.backtest
+        config = self._plot_config(producer)
+        if config:
+            extras["plot_config"] = config
+        return extras
+
+    def _plot_config(self, producer: str) -> dict[str, Any] | None:
+        """The plot_config for ``producer``, resolved once (a REST call for ``"auto"``)."""
+        if producer in self._plot_configs:
+            return self._plot_configs[producer]
+        from .plotting import resolve_plot_config
+
+        source = self._plot_config_source
+        resolved: dict[str, Any] | None = None
+        if source == "auto":
+            config = getattr(self.consumer, "config", None)
+            entry = None
+            if config is not None and hasattr(config, "producer"):
+                try:
+                    entry = config.producer(producer)
+                except KeyError:
+                    entry = None
+            if entry is not None and entry.api_username and entry.api_password is not None:
+                try:
+                    resolved = resolve_plot_config(entry)
+                except Exception as exc:  # a plot without it beats no plot
+                    log.warning("no plot_config from producer %r's REST API: %s", producer, exc)
+        else:
+            resolved = resolve_plot_config(source)
+        self._plot_configs[producer] = resolved
+        return resolved
 
     def _tick(self) -> None:
         status = self.consumer.status().get(self.producer.value)
@@ -600,13 +664,23 @@ def _draw(
     title: str,
     window: int,
     plot_pair: Callable[..., Figure],
+    **extras: Any,
 ) -> None:
     """Plot the last ``window`` candles of ``frame`` on ``fig``: into the axes of the previous
-    plot when they are the panels this one needs (a redraw mostly is), else on new ones."""
-    from .plotting import lower_panel
+    plot when they are the panels this one needs (a redraw mostly is), else on new ones.
+    ``extras`` go to ``plot_pair`` (trades, backtest, plot_config, pair)."""
+    from .plotting import config_panels, lower_panel
 
     tail = frame.tail(window)
+    panels, placed = config_panels(tail, extras.get("plot_config"))
+    indicators = [c for c in indicators if c not in placed]
     wants_lower = any(lower_panel(tail, c) for c in indicators)
+    if panels:  # plot_config subplots: panels of their own, laid out anew
+        fig.clear()
+        count = 1 + wants_lower + panels
+        axes = fig.subplots(count, 1, sharex=True, height_ratios=(3, *[1] * (count - 1)))
+        plot_pair(tail, indicators, ax=tuple(axes), title=title, **extras)
+        return
     axes = _reusable_panels(fig, wants_lower)
     if axes is None:
         fig.clear()
@@ -622,9 +696,9 @@ def _draw(
         if toolbar is not None:
             toolbar.update()
     if wants_lower:
-        plot_pair(tail, indicators, ax=(axes[0], axes[1]), title=title)
+        plot_pair(tail, indicators, ax=(axes[0], axes[1]), title=title, **extras)
     else:
-        plot_pair(tail, indicators, ax=axes[0], title=title)
+        plot_pair(tail, indicators, ax=axes[0], title=title, **extras)
 
 
 def _reusable_panels(fig: Figure, wants_lower: bool) -> list[Axes] | None:

@@ -61,9 +61,7 @@ def bot_handler(frames: dict[str, pd.DataFrame], texts: list[str]) -> Any:
             for pair, frame in frames.items():
                 key = wire.FrameKey(pair, "5m", "spot")
                 await ws.send(
-                    wire.analyzed_df_message(
-                        key, frame.iloc[-5:], frame["date"].max().to_pydatetime()
-                    )
+                    wire.analyzed_df_message(key, frame, frame["date"].max().to_pydatetime())
                 )
             if "entry_fill" in producer.topics:  # type: ignore[attr-defined]
                 for text in [*texts, FUTURE]:
@@ -231,3 +229,51 @@ def test_cli_inspect_prints_trade_events_as_they_come(bot_run, tmp_path) -> None
     assert "exit_reason=" in lines[kinds.index("exit_fill")]
     assert "live updates and entry_fill, exit_fill messages:" in result.stdout
     assert bad.returncode == 2 and "unknown message type(s) in topics" in bad.stderr
+
+
+def test_dashboard_draws_the_fills_backtest_and_plot_config_and_follows_trades(
+    bot_run,
+) -> None:
+    pytest.importorskip("ipywidgets")
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    from producerconsumer.demo.bot import PLOT_CONFIG
+    from producerconsumer.widgets import Dashboard
+
+    frames, bot, texts = bot_run
+    want = expected_trades(bot)
+    backtest = want[~want["is_open"]].reset_index()
+    producer = ScriptedProducer(bot_handler(frames, texts))
+    pc._loop.run_sync(producer.__aenter__(), 10)
+    try:
+        with pc.Consumer(producer_config(producer, TOPICS)) as consumer:
+            consumer.wait_ready(timeout=10)
+            consumer.wait_until(lambda: len(consumer.producer_trades()) == len(want), 10)
+            dashboard = Dashboard(
+                consumer, window=800, plot_config=PLOT_CONFIG, backtest=backtest, backend="image"
+            )
+            try:
+                fig = dashboard._figure
+                assert fig is not None and dashboard.renders == 1
+                price = fig.axes[0]
+                gids = {c.get_gid() for c in price.collections}
+                assert {"producer-entry-fills", "backtest-entries"} <= gids
+                assert [ax.get_ylabel() for ax in fig.axes[1:]] == ["RSI"]
+                # A new trade of the shown pair redraws, with it in the table.
+                renders = dashboard.renders
+                last = frames["BTC/USDT"]["date"].iloc[-1].to_pydatetime()
+                message = {
+                    **orjson.loads(next(t for t in texts if '"entry_fill"' in t)),
+                    "trade_id": 999,
+                    "pair": "BTC/USDT",
+                    "open_date": last,
+                }
+                pc._loop.run_sync(
+                    producer.connections[-1].send(rpc.encode_rpc_message(message)), 10
+                )
+                dashboard.wait_until(lambda: dashboard.renders > renders, timeout=15)
+                assert 999 in consumer.producer_trades().index
+            finally:
+                dashboard.close()
+    finally:
+        pc._loop.run_sync(producer.__aexit__(None, None, None), 10)

@@ -59,6 +59,7 @@ def test_there_are_notebooks_and_they_are_stripped():
         "01_quickstart.ipynb",
         "02_consumer_strategy.ipynb",
         "03_connect_to_your_producer.ipynb",
+        "06_producer_trades.ipynb",
     ]
     for path in NOTEBOOKS:
         notebook = nbformat.read(path, as_version=4)
@@ -78,6 +79,8 @@ def test_there_are_notebooks_and_they_are_stripped():
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_top_to_bottom(path, kernel_path):
+    if path.name == "06_producer_trades.ipynb" and not hasattr(pc.DemoProducer, "rest_trades"):
+        pytest.skip("needs the demo producer that plays a trading bot and serves REST (issue 12)")
     notebook = nbformat.read(path, as_version=4)
     seconds = execute(notebook, path.parent)
     assert seconds < 60, f"{path.name} took {seconds:.0f} s"

@@ -277,3 +277,32 @@ def test_dashboard_draws_the_fills_backtest_and_plot_config_and_follows_trades(
                 dashboard.close()
     finally:
         pc._loop.run_sync(producer.__aexit__(None, None, None), 10)
+
+
+@pytest.mark.skipif(
+    not hasattr(pc.DemoProducer, "rest_trades"),
+    reason="needs the replay producer that re-sends the bot's messages (issue 12, server side)",
+)
+async def test_the_replay_producer_sends_the_trade_messages_again(bot_run, tmp_path) -> None:
+    from producerconsumer.replay import Recorder
+
+    frames, bot, texts = bot_run
+    path = tmp_path / "bot.pcrec"
+    with Recorder(path, [pc.ProducerConfig("default", "127.0.0.1", "t")]) as recorder:
+        recorder.write("default", wire.whitelist_message(PAIRS), 1000.0)
+        for pair, frame in frames.items():
+            key = wire.FrameKey(pair, "5m", "spot")
+            last = frame["date"].max().to_pydatetime()
+            recorder.write("default", wire.analyzed_df_message(key, frame, last), 1000.0)
+        # Two seconds later (replayed at the recorded pace: the consumer is connected by then;
+        # and it loops), the bot's messages.
+        for i, text in enumerate([*texts, FUTURE]):
+            recorder.write("default", text, 1002.0 + i / 1000)
+    want = expected_trades(bot)
+    async with pc.ReplayProducer(path, speed=1.0, loop=True) as replay:
+        entry = replay.producer_config() | {"topics": TOPICS}
+        async with pc.AsyncConsumer({"producers": [entry]}) as consumer:
+            await consumer.wait_ready(timeout=10)
+            await consumer.wait_until(lambda: consumer.producer_trades().equals(want), timeout=20)
+            trades = consumer.producer_trades()
+    pd.testing.assert_frame_equal(trades, want, check_exact=True)

@@ -675,18 +675,13 @@ def _draw(
     panels, placed = config_panels(tail, extras.get("plot_config"))
     indicators = [c for c in indicators if c not in placed]
     wants_lower = any(lower_panel(tail, c) for c in indicators)
-    if panels:  # plot_config subplots: panels of their own, laid out anew
-        fig.clear()
-        count = 1 + wants_lower + panels
-        axes = fig.subplots(count, 1, sharex=True, height_ratios=(3, *[1] * (count - 1)))
-        plot_pair(tail, indicators, ax=tuple(axes), title=title, **extras)
-        return
-    axes = _reusable_panels(fig, wants_lower)
+    count = 1 + wants_lower + panels  # price, the 0-100 panel, plot_config's subplots
+    axes = _reusable_panels(fig, count)
     if axes is None:
         fig.clear()
-        if wants_lower:
-            price_ax, lower_ax = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1))
-            axes = [price_ax, lower_ax]
+        if count > 1:
+            ratios = (3, *[1] * (count - 1))
+            axes = list(fig.subplots(count, 1, sharex=True, height_ratios=ratios))
         else:
             axes = [fig.add_subplot()]
     else:
@@ -695,31 +690,33 @@ def _draw(
         toolbar = fig.canvas.toolbar  # as fig.clear() does: forget zoom/pan history
         if toolbar is not None:
             toolbar.update()
-    if wants_lower:
-        plot_pair(tail, indicators, ax=(axes[0], axes[1]), title=title, **extras)
+    if count > 1:
+        plot_pair(tail, indicators, ax=tuple(axes), title=title, **extras)
     else:
         plot_pair(tail, indicators, ax=axes[0], title=title, **extras)
 
 
-def _reusable_panels(fig: Figure, wants_lower: bool) -> list[Axes] | None:
-    """The axes of ``fig`` if they are the panels :func:`_draw` makes (one, or price and a
-    lower panel sharing x) and nothing else is on the figure; None otherwise."""
+def _reusable_panels(fig: Figure, count: int) -> list[Axes] | None:
+    """The axes of ``fig`` if they are the ``count`` panels :func:`_draw` makes (one, or price
+    and lower panels sharing x, heights 3:1:...) and nothing else is on the figure; None
+    otherwise."""
     axes = fig.axes
     if fig.texts or fig.legends or fig.images or fig.subfigs:
         return None
-    geometries = [(2, 1, 0, 0), (2, 1, 1, 1)] if wants_lower else [(1, 1, 0, 0)]
+    geometries = [(count, 1, i, i) for i in range(count)]
     if len(axes) != len(geometries):
         return None
     for ax, geometry in zip(axes, geometries, strict=True):
         spec = ax.get_subplotspec()
         if spec is None or spec.get_geometry() != geometry or ax.child_axes:
             return None
-    if wants_lower:
+    if count > 1:
         spec = axes[0].get_subplotspec()
         assert spec is not None  # checked above
         ratios = spec.get_gridspec().get_height_ratios()
-        shared = axes[0].get_shared_x_axes().joined(axes[0], axes[1])
-        if not shared or ratios is None or np.asarray(ratios, dtype=float).tolist() != [3, 1]:
+        shared = all(axes[0].get_shared_x_axes().joined(axes[0], ax) for ax in axes[1:])
+        wanted = [3.0, *[1.0] * (count - 1)]
+        if not shared or ratios is None or np.asarray(ratios, dtype=float).tolist() != wanted:
             return None
     return axes
 

@@ -259,7 +259,9 @@ def test_dashboard_draws_the_fills_backtest_and_plot_config_and_follows_trades(
                 gids = {c.get_gid() for c in price.collections}
                 assert {"producer-entry-fills", "backtest-entries"} <= gids
                 assert [ax.get_ylabel() for ax in fig.axes[1:]] == ["RSI"]
-                # A new trade of the shown pair redraws, with it in the table.
+                # A new trade of the shown pair redraws, with it in the table, into the same
+                # panels (the redraw reuses them).
+                panels = list(fig.axes)
                 renders = dashboard.renders
                 last = frames["BTC/USDT"]["date"].iloc[-1].to_pydatetime()
                 message = {
@@ -273,6 +275,8 @@ def test_dashboard_draws_the_fills_backtest_and_plot_config_and_follows_trades(
                 )
                 dashboard.wait_until(lambda: dashboard.renders > renders, timeout=15)
                 assert 999 in consumer.producer_trades().index
+                assert all(a is b for a, b in zip(fig.axes, panels, strict=True))
+                assert [ax.get_ylabel() for ax in fig.axes[1:]] == ["RSI"]
             finally:
                 dashboard.close()
     finally:

@@ -345,7 +345,8 @@ class Consumer(ConsumerEvents, ProducerData):
     A thin facade over an :class:`AsyncConsumer` (:attr:`core`) run on the background loop:
     each blocking method runs its async twin there. Its events are the core's (``updated``,
     ``whitelist_changed``, ``new_candle``, ``status_changed``, ``message_received``,
-    ``bad_message``, ``raw_received``); handlers run on the background thread.
+    ``producer_message``, ``trade_event``, ``bad_message``, ``raw_received``); handlers run on
+    the background thread. ``producer_trades()`` is the producer bot's trades table.
     """
 
     def __init__(self, config: ConfigSource, ssl: ssl.SSLContext | None = None) -> None:

@@ -101,3 +101,31 @@ def test_every_message_type_arrives_typed(
     for text, message in zip(ft_run["messages"], received, strict=True):
         obj = orjson.loads(text)
         assert message == rpc.parse_rpc_message(obj), obj["type"]
+
+
+def test_freqtrades_config_schema_accepts_the_topics_key(oracle_python) -> None:
+    """``topics`` is an extension: Freqtrade's own config schema lets it through."""
+    import subprocess
+
+    section = {
+        "enabled": True,
+        "producers": [{"name": "a", "host": "h", "ws_token": "t", "topics": ["entry_fill"]}],
+    }
+    script = (
+        "import json, sys\n"
+        "from jsonschema import Draft4Validator\n"
+        "from freqtrade.config_schema.config_schema import CONF_SCHEMA\n"
+        "schema = {**CONF_SCHEMA, 'required': []}\n"
+        "config = {'external_message_consumer': json.loads(sys.argv[1])}\n"
+        "print(json.dumps([e.message for e in Draft4Validator(schema).iter_errors(config)]))\n"
+    )
+    result = subprocess.run(
+        [str(oracle_python), "-c", script, orjson.dumps(section).decode()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert orjson.loads(result.stdout) == []
+    assert pc.load_config(section).producers[0].topics[-1] == "entry_fill"

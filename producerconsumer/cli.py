@@ -123,6 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument(
         "--seconds", type=float, default=None, help="stop after this long (default: Ctrl-C)"
     )
+    record.add_argument(
+        "--topics",
+        type=_topics,
+        default=(),
+        help="more message types to subscribe to and record, comma-separated (e.g. "
+        "entry,entry_fill,exit,exit_fill: the producer bot's trades)",
+    )
     return parser
 
 
@@ -321,7 +328,8 @@ def describe_message(message: RpcMessage) -> str:
 
 
 def _record(args: argparse.Namespace) -> int:
-    consumer = Consumer(args.config)
+    config = load_config(args.config)
+    consumer = Consumer(with_topics(config, args.topics) if args.topics else config)
     stop = _until_signal()
     with consumer.record(args.out) as recorder, consumer:
         print(f"recording to {args.out} (Ctrl-C to stop)", flush=True)

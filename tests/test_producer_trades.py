@@ -199,6 +199,7 @@ async def test_a_recording_keeps_the_trade_messages_and_replays_into_the_trades(
     pd.testing.assert_frame_equal(live, expected_trades(bot), check_exact=True)
 
 
+@pytest.mark.slow  # three command line processes: about 4 s
 def test_cli_inspect_prints_trade_events_as_they_come(bot_run, tmp_path) -> None:
     frames, _bot, texts = bot_run
     fills = [t for t in texts if orjson.loads(t)["type"] in ("entry_fill", "exit_fill")][:4]
@@ -218,6 +219,14 @@ def test_cli_inspect_prints_trade_events_as_they_come(bot_run, tmp_path) -> None
         bad = subprocess.run(
             [*command, "--topics", "entry_fil"], capture_output=True, text=True, timeout=60
         )
+        out = tmp_path / "s.pcrec"
+        record = [sys.executable, "-m", "producerconsumer", "record", "--config", str(config)]
+        recorded = subprocess.run(
+            [*record, "--out", str(out), "--seconds", "1.5", "--topics", "entry_fill,exit_fill"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     finally:
         pc._loop.run_sync(producer.__aexit__(None, None, None), 10)
     assert result.returncode == 0, result.stderr
@@ -229,6 +238,9 @@ def test_cli_inspect_prints_trade_events_as_they_come(bot_run, tmp_path) -> None
     assert "exit_reason=" in lines[kinds.index("exit_fill")]
     assert "live updates and entry_fill, exit_fill messages:" in result.stdout
     assert bad.returncode == 2 and "unknown message type(s) in topics" in bad.stderr
+    assert recorded.returncode == 0, recorded.stderr
+    _header, records = read_recording(out)
+    assert [r.text for r in records if r.text in fills] == fills
 
 
 def test_dashboard_draws_the_fills_backtest_and_plot_config_and_follows_trades(

@@ -21,10 +21,15 @@ from typing import TYPE_CHECKING, TypedDict, Unpack
 import pandas as pd
 
 from .columns import OHLCV_COLUMNS
+from .config import load_config
 from .consumer import Consumer
 from .endpoint import redact_url
 from .errors import ConfigError, ProducerError
 from .store import FrameUpdate
+from .wire.messages import SUBSCRIBE_TOPICS
+from .wire.rpc import (
+    normalize_topics,
+)
 
 if TYPE_CHECKING:
     from .demo import DemoProducer
@@ -39,6 +44,13 @@ def _pairs(text: str) -> list[str]:
     if not pairs:
         raise argparse.ArgumentTypeError("give at least one pair, e.g. BTC/USDT,ETH/USDT")
     return pairs
+
+
+def _topics(text: str) -> tuple[str, ...]:
+    try:
+        return normalize_topics(text)[len(SUBSCRIBE_TOPICS) :]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _add_market_options(parser: argparse.ArgumentParser) -> None:
@@ -93,12 +105,26 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument(
         "--json", action="store_true", help="print the report, then each update, as JSON lines"
     )
+    inspect.add_argument(
+        "--topics",
+        type=_topics,
+        default=(),
+        help="more message types to subscribe to and print as they come, comma-separated "
+        "(e.g. entry_fill,exit_fill: the producer bot's trades)",
+    )
 
     record = commands.add_parser("record", help="record the producers' messages to a file")
     record.add_argument("--config", required=True, help="Freqtrade config file (or bare section)")
     record.add_argument("--out", required=True, help="recording to write (e.g. session.pcrec)")
     record.add_argument(
         "--seconds", type=float, default=None, help="stop after this long (default: Ctrl-C)"
+    )
+    record.add_argument(
+        "--topics",
+        type=_topics,
+        default=(),
+        help="more message types to subscribe to and record, comma-separated (e.g. "
+        "entry,entry_fill,exit,exit_fill: the producer bot's trades)",
     )
     backtest = commands.add_parser(
         "backtest", help="backtest a consumer strategy on producer data (Freqtrade's rules)"
@@ -229,11 +255,14 @@ def _inspect(args: argparse.Namespace) -> int:
     from .inspection import inspect_producers
 
     stop = _until_signal()
-    return inspect_producers(args.config, args.updates, args.timeout, args.json, sys.stdout, stop)
+    return inspect_producers(
+        args.config, args.updates, args.timeout, args.json, sys.stdout, stop, topics=args.topics
+    )
 
 
 def _record(args: argparse.Namespace) -> int:
-    consumer = Consumer(args.config)
+    config = load_config(args.config)
+    consumer = Consumer(config.with_topics(args.topics) if args.topics else config)
     stop = _until_signal()
     with consumer.record(args.out) as recorder, consumer:
         print(f"recording to {args.out} (Ctrl-C to stop)", flush=True)

@@ -12,13 +12,14 @@ import difflib
 import json
 import logging
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from .endpoint import host_problem
 from .errors import ConfigError
+from .wire.rpc import normalize_topics
 
 __all__ = ["ConsumerConfig", "ProducerConfig", "load_config"]
 
@@ -48,6 +49,10 @@ class ProducerConfig:
     #: whose next candle is this overdue) is lagging: flagged in ``status()``, the ``lagging``
     #: event and the status panel. An extension: Freqtrade ignores it.
     max_lag: float | None = None
+    #: The message types to subscribe to (an extension: Freqtrade ignores it): Freqtrade's two,
+    #: ``whitelist`` and ``analyzed_df``, always first, then e.g. ``entry_fill``, ``exit_fill``
+    #: (see :func:`~producerconsumer.wire.rpc.normalize_topics`).
+    topics: tuple[str, ...] = ("whitelist", "analyzed_df")
 
     def __repr__(self) -> str:
         ca_file = f", ca_file={self.ca_file!r}" if self.ca_file is not None else ""
@@ -57,6 +62,8 @@ class ProducerConfig:
         if self.api_password is not None:
             api += ", api_password='***'"
         lag = f", max_lag={self.max_lag!r}" if self.max_lag is not None else ""
+        if self.topics != ("whitelist", "analyzed_df"):
+            api += f", topics={self.topics!r}"
         return (
             f"ProducerConfig(name={self.name!r}, host={self.host!r}, port={self.port}, "
             f"secure={self.secure}{ca_file}{api}{lag}, ws_token='***')"
@@ -102,6 +109,13 @@ class ConsumerConfig:
         section = _to_section(self) | changes
         return _parse_section(section, source=None)
 
+    def with_topics(self, topics: Sequence[str]) -> ConsumerConfig:
+        """A copy with ``topics`` added to every producer's subscription."""
+        producers = tuple(
+            replace(p, topics=normalize_topics([*p.topics, *topics])) for p in self.producers
+        )
+        return replace(self, producers=producers)
+
 
 # --- parsing
 
@@ -115,6 +129,7 @@ _PRODUCER_KEYS = (
     "api_username",
     "api_password",
     "max_lag",
+    "topics",
 )
 _SECTION_KEYS = (
     "enabled",
@@ -363,6 +378,22 @@ def _parse_producer(problems: list[tuple[str, str]], p: str, raw: Any) -> Produc
         problems.append(
             (f"{p}.max_lag", f"must be a number of seconds > 0, got {_describe(max_lag)}")
         )
+    topics: tuple[str, ...] = ("whitelist", "analyzed_df")
+    raw_topics = raw.get("topics")
+    if raw_topics is not None:
+        if not isinstance(raw_topics, str | list | tuple):
+            problems.append(
+                (
+                    f"{p}.topics",
+                    f"must be a list of message types (or a comma-separated string), got "
+                    f"{_describe(raw_topics)}",
+                )
+            )
+        else:
+            try:
+                topics = normalize_topics(raw_topics)
+            except ValueError as exc:
+                problems.append((f"{p}.topics", str(exc)))
     # (a token that is not a str is one of the problems: the isinstance is for the type checker)
     if len(problems) > before or not isinstance(token, str):
         return None
@@ -376,6 +407,7 @@ def _parse_producer(problems: list[tuple[str, str]], p: str, raw: Any) -> Produc
         api_username=api_username,
         api_password=api_password,
         max_lag=None if max_lag is None else float(max_lag),
+        topics=topics,
     )
 
 

@@ -34,6 +34,7 @@ from .endpoint import WS_PATH, build_url, redact_url, websockets_logger
 from .events import ConsumerEvents
 from .store import FrameStore
 from .wire import messages as wire
+from .wire import rpc
 
 __all__ = ["Failure", "ProducerConnection", "ProducerStatus", "classify", "retry_delay"]
 
@@ -444,7 +445,9 @@ class ProducerConnection:
         log.info("connected to producer %r at %s", self.name, self.safe_url)
 
     async def _send_loop(self, ws: ClientConnection) -> None:
-        for request in wire.initial_requests(self.config.initial_candle_limit):
+        for request in wire.initial_requests(
+            self.config.initial_candle_limit, self.producer.topics
+        ):
             await ws.send(request)
         assert self._requests is not None
         while True:
@@ -501,7 +504,7 @@ class ProducerConnection:
         if events.raw_received and isinstance(text, str):
             events.raw_received.emit(self.name, text, self.last_message.timestamp())
         try:
-            message = wire.parse_message(text, received=self.last_message)
+            message = rpc.parse_rpc_text(text, received=self.last_message)
             if isinstance(message, wire.AnalyzedFrame):
                 self._on_frame(message)
             elif isinstance(message, wire.Whitelist):
@@ -514,7 +517,12 @@ class ProducerConnection:
                 if isinstance(message, wire.ProducerException):
                     log.warning("producer %r answered: %s", self.name, message.text)
                     self.recent_errors.append(f"producer exception: {message.text}")
+                elif isinstance(message, rpc.TradeMessage):
+                    self.store.apply_trade(self.name, message)
+                    events.trade_event.emit(self.name, message)
                 events.message_received.emit(self.name, message)
+            if not isinstance(message, wire.AnalyzedFrame):
+                events.producer_message.emit(self.name, message)
         except (wire.ProtocolError, ValueError, TypeError, KeyError, OverflowError) as exc:
             self.bad_messages += 1
             reason = (

@@ -15,7 +15,11 @@ with ``consumer.updated += handler``):
 * ``whitelist_changed(producer: str, pairs: list[str])``;
 * ``new_candle(producer: str, key: FrameKey)``;
 * ``status_changed(status: ProducerStatus)``;
-* ``message_received(producer: str, message)``: any other producer message;
+* ``message_received(producer: str, message)``: any other producer message (typed);
+* ``producer_message(producer: str, message)``: every message but ``analyzed_df``, typed
+  (:data:`~.wire.rpc.RpcMessage`; unknown types as :class:`~.wire.rpc.RawRpcMessage`);
+* ``trade_event(producer: str, event)``: a producer trade message (subscribe with the
+  producer's ``topics``), after :meth:`~.store.ProducerData.producer_trades` took it in;
 * ``bad_message(producer: str, reason: str)``: a malformed message, counted and ignored;
 * ``lagging(producer: str, key: FrameKey, lag: float)``: a live candle arrived more than the
   producer's ``max_lag`` seconds after its close;
@@ -354,7 +358,9 @@ class Consumer(ConsumerEvents, ProducerData):
     A thin facade over an :class:`AsyncConsumer` (:attr:`core`) run on the background loop:
     each blocking method runs its async twin there. Its events are the core's (``updated``,
     ``whitelist_changed``, ``new_candle``, ``status_changed``, ``message_received``,
-    ``bad_message``, ``lagging``, ``raw_received``); handlers run on the background thread.
+    ``producer_message``, ``trade_event``, ``bad_message``, ``lagging``, ``raw_received``);
+    handlers run on the background thread. ``producer_trades()`` is the producer bot's trades
+    table.
     """
 
     def __init__(self, config: ConfigSource, ssl: ssl.SSLContext | None = None) -> None:

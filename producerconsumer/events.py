@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Generic, ParamSpec
 if TYPE_CHECKING:
     from .connection import ProducerStatus
     from .store import FrameUpdate
-    from .wire.messages import FrameKey, Message
+    from .wire.messages import FrameKey
+    from .wire.rpc import RpcMessage, TradeMessage
 
 __all__ = ["ConsumerEvents", "Event"]
 
@@ -79,8 +80,16 @@ class ConsumerEvents:
     new_candle: Event[[str, FrameKey]]
     #: A producer connection changed state (connecting, connected, disconnected, ...).
     status_changed: Event[[ProducerStatus]]
-    #: ``(producer, message)``: any other producer message (trade events, exceptions, ...).
-    message_received: Event[[str, Message]]
+    #: ``(producer, message)``: any other producer message (trade events, exceptions, ...), as
+    #: the typed value of :mod:`~producerconsumer.wire.rpc`.
+    message_received: Event[[str, RpcMessage]]
+    #: ``(producer, message)``: every producer message but ``analyzed_df`` (which goes to
+    #: ``updated``), typed (:data:`~producerconsumer.wire.rpc.RpcMessage`); a type this package
+    #: does not know arrives as a :class:`~producerconsumer.wire.rpc.RawRpcMessage`.
+    producer_message: Event[[str, RpcMessage]]
+    #: ``(producer, event)``: a trade message (``entry``, ``entry_fill``, ``exit_fill``, ...),
+    #: emitted after ``producer_trades()`` took it in.
+    trade_event: Event[[str, TradeMessage]]
     #: ``(producer, reason)``: a malformed message was counted and ignored.
     bad_message: Event[[str, str]]
     #: ``(producer, key, lag)``: a frame arrived ``lag`` seconds after its newest candle closed,

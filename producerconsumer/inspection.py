@@ -11,17 +11,31 @@ import json
 import queue
 import statistics
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import pandas as pd
 
+from .config import load_config
 from .consumer import Consumer
 from .errors import ProducerError
 from .store import FrameUpdate
+from .wire.messages import NewCandle, ProducerException, Whitelist
+from .wire.rpc import (
+    EntryCancelMessage,
+    ExitCancelMessage,
+    ExitMessage,
+    LiquidationWarningMessage,
+    RawRpcMessage,
+    RpcMessage,
+    StatusMessage,
+    StrategyMessage,
+    TradeMessage,
+)
 
-__all__ = ["MessageStats", "inspect_producers", "report"]
+__all__ = ["MessageStats", "describe_message", "inspect_producers", "message_type", "report"]
 
 
 @dataclass
@@ -225,13 +239,33 @@ def _update_line(consumer: Consumer, stats: MessageStats, update: FrameUpdate) -
 
 
 def inspect_producers(
-    config: Any, updates: int, timeout: float, as_json: bool, out: TextIO, stop: threading.Event
+    config: Any,
+    updates: int,
+    timeout: float,
+    as_json: bool,
+    out: TextIO,
+    stop: threading.Event,
+    topics: Sequence[str] = (),
 ) -> int:
-    """Connect, sync, report, then show ``updates`` live updates (0: until ``stop``)."""
+    """Connect, sync, report, then show ``updates`` live updates (0: until ``stop``).
+
+    ``topics``: more message types to subscribe to; each such message is shown as it comes
+    (one line, or a JSON line with ``--json``) and counts as an update.
+    """
     stats = MessageStats()
-    consumer = Consumer(config)
+    loaded = load_config(config)
+    consumer = Consumer(loaded.with_topics(topics) if topics else loaded)
     consumer.raw_received += stats
-    queued: queue.Queue[FrameUpdate] = queue.Queue()
+    queued: queue.Queue[FrameUpdate | tuple[str, RpcMessage]] = queue.Queue()
+    if topics:
+        wanted = set(topics)
+
+        def on_message(producer: str, message: RpcMessage) -> None:
+            # Queued from the start: messages on the extra topics may come with the sync.
+            if message_type(message) in wanted:
+                queued.put((producer, message))
+
+        consumer.producer_message += on_message
     with consumer:
         if not as_json:
             for status in consumer.status().values():
@@ -253,22 +287,28 @@ def inspect_producers(
         if failed is not None:
             return 1
         if not as_json:
-            print(
-                "\nlive updates (Ctrl-C to stop):" if not updates else "\nlive updates:", file=out
-            )
+            what = "live updates" + (f" and {', '.join(topics)} messages" if topics else "")
+            print(f"\n{what} (Ctrl-C to stop):" if not updates else f"\n{what}:", file=out)
         # From now on: the sync's replies are in the report already.
         consumer.updated += lambda update: queued.put(update) if update.stored else None
         shown = 0
         while not stop.is_set() and (not updates or shown < updates):
             try:
-                update = queued.get(timeout=0.5)
+                item = queued.get(timeout=0.5)
             except queue.Empty:
                 continue
-            line = _update_line(consumer, stats, update)
-            if as_json:
-                print(json.dumps(line), file=out, flush=True)
+            if isinstance(item, FrameUpdate):
+                line = _update_line(consumer, stats, item)
+                text = _update_text(line)
             else:
-                print(_update_text(line), file=out, flush=True)
+                producer, message = item
+                line = {
+                    "producer": producer,
+                    "type": message_type(message),
+                    "message": repr(message),
+                }
+                text = f"  {producer}: {describe_message(message)}"
+            print(json.dumps(line) if as_json else text, file=out, flush=True)
             shown += 1
     return 0
 
@@ -285,3 +325,47 @@ def _update_text(line: dict[str, Any]) -> str:
         f"  {line['producer']}: {line['pair']:<10} {line['action']:<7} candle {candle} "
         f"close={line['close']} rows={line['rows']}{lag} ({_size(line['size_bytes'])}{since})"
     )
+
+
+def message_type(message: RpcMessage) -> str:
+    """The wire ``type`` of a parsed producer message."""
+    kind = getattr(message, "type", None)
+    if isinstance(kind, str):
+        return kind
+    if isinstance(message, ProducerException):
+        return "exception"
+    if isinstance(message, StrategyMessage):
+        return "strategy_msg"
+    if isinstance(message, LiquidationWarningMessage):
+        return "liquidation_warning"
+    return {Whitelist: "whitelist", NewCandle: "new_candle"}.get(type(message), "analyzed_df")
+
+
+def describe_message(message: RpcMessage) -> str:
+    """One line for a producer message, as ``inspect`` prints it."""
+    if isinstance(message, TradeMessage):
+        side = "short" if message.is_short else "long"
+        head = f"{message.type:<12} trade {message.trade_id} {message.pair} {side}"
+        if isinstance(message, ExitMessage):
+            final = " (closed)" if message.is_final_exit else ""
+            return (
+                f"{head} close_rate={message.close_rate:.8g} amount={message.amount:.8g} "
+                f"profit={message.profit_amount:.8g} ({message.profit_ratio:.2%}) "
+                f"exit_reason={message.exit_reason}{final}"
+            )
+        if isinstance(message, EntryCancelMessage | ExitCancelMessage):
+            return f"{head} reason={message.reason!r}"
+        tag = f" enter_tag={message.enter_tag}" if message.enter_tag else ""
+        return (
+            f"{head} open_rate={message.open_rate:.8g} amount={message.amount:.8g} "
+            f"stake={message.stake_amount}{tag}"
+        )
+    if isinstance(message, StatusMessage):
+        return f"{message.type:<12} {message.status}"
+    if isinstance(message, StrategyMessage):
+        return f"strategy_msg {message.msg}"
+    if isinstance(message, ProducerException):
+        return f"exception    {message.text}"
+    if isinstance(message, RawRpcMessage):
+        return f"{message.type:<12} {dict(message.fields)}"
+    return f"{message_type(message):<12} {message}"

@@ -21,11 +21,12 @@ labels, titles or legends it depends on change.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
 import matplotlib.dates as mdates
 import numpy as np
@@ -44,7 +45,24 @@ from numpy.typing import ArrayLike
 
 from .columns import OHLC_COLUMNS, SIGNAL_COLUMNS
 
-__all__ = ["StableConstrainedLayout", "lower_panel", "plot_pair", "signal_columns"]
+if TYPE_CHECKING:
+    from .api import ProducerAPI
+    from .config import ProducerConfig
+
+#: What ``plot_config=`` takes: Freqtrade's dict, or where to read the producer's own.
+PlotConfigSource: TypeAlias = "Mapping[str, Any] | ProducerAPI | ProducerConfig | None"
+
+__all__ = [
+    "PlotConfigSource",
+    "StableConstrainedLayout",
+    "config_panels",
+    "lower_panel",
+    "plot_pair",
+    "resolve_plot_config",
+    "signal_columns",
+]
+
+log = logging.getLogger(__name__)
 
 # Names of indicators that live on a 0-100 scale (Freqtrade/TA-Lib spellings).
 _OSCILLATOR = re.compile(r"(^|_)(rsi|mfi|stoch\w*|fast[dk]|slow[dk]|adx|willr|ultosc|aroon\w*)")
@@ -85,21 +103,40 @@ def plot_pair(
     frame: pd.DataFrame,
     indicators: Sequence[str] = (),
     signals: Sequence[str] | None = None,
-    ax: Axes | tuple[Axes, Axes] | None = None,
+    ax: Axes | Sequence[Axes] | None = None,
     title: str | None = None,
     window: int | None = None,
     lower: Sequence[str] = (),
+    *,
+    plot_config: PlotConfigSource = None,
+    trades: pd.DataFrame | None = None,
+    backtest: Any = None,
+    pair: str | None = None,
 ) -> Figure:
-    """Plot one pair's frame: price, ``indicators``, signals; returns the figure.
+    """Plot one pair's frame: price, ``indicators``, signals, trades; returns the figure.
 
     ``indicators``: columns to draw; oscillators on a 0-100 scale (see :func:`lower_panel`) and
     the columns named in ``lower`` (which need not be repeated in ``indicators``) go to a lower
     panel. ``signals``: signal columns drawn as markers where they are 1 (default: every
     ``enter_*``/``exit_*`` column, see :func:`signal_columns`; ``[]`` for none). ``window``: only
-    the last ``window`` candles. ``ax``: draw into existing axes, one (the lower panel then
-    becomes a 0-100 twin axis on its right) or a ``(price, lower)`` pair; by default a new
-    :class:`~matplotlib.figure.Figure` is made (not registered with ``pyplot``: it shows as an
-    image when it is a cell's value, or save it with ``fig.savefig``).
+    the last ``window`` candles. ``ax``: draw into existing axes, one (the lower panels then
+    become one twin axis on its right) or a sequence ``(price, lower, ...)`` with one axes per
+    panel; by default a new :class:`~matplotlib.figure.Figure` is made (not registered with
+    ``pyplot``: it shows as an image when it is a cell's value, or save it with ``fig.savefig``).
+
+    ``plot_config``: Freqtrade's strategy ``plot_config`` (``main_plot`` columns over the
+    price, each of ``subplots`` in a panel of its own; per column ``color``, ``type``
+    ``line`` / ``bar`` / ``scatter``, ``fill_to`` another column with ``fill_color`` and
+    ``fill_label``), or a :class:`~producerconsumer.ProducerAPI` / a ``producers`` entry with
+    ``api_username`` / ``api_password`` to read the producer's own from its REST API. Columns
+    the frame lacks are skipped, as Freqtrade's ``plot-dataframe`` does.
+
+    ``trades``: the producer bot's trades (``consumer.producer_trades()``): its actual fills
+    as triangles with a black edge at the fill price (entry gold, exit green for a win, red for
+    a loss; an open trade's line runs to the last candle). ``backtest``: a backtest's trades
+    (a DataFrame with ``open_date``, ``close_date``, ``open_rate``, ``close_rate``,
+    ``profit_abs``, ``exit_reason``, or a result with such a ``.trades``) as diamonds. Both are
+    taken for ``pair`` only when they hold several pairs.
     """
     if window is not None:
         if window < 1:
@@ -113,7 +150,15 @@ def plot_pair(
         (lower_columns if lower_panel(frame, column) else upper_columns).append(column)
     signals = signal_columns(frame) if signals is None else list(signals)
     _require_columns(frame, [*upper_columns, *lower_columns, *signals])
-    price_ax, lower_ax = _axes(ax, bool(lower_columns))
+    config = resolve_plot_config(plot_config)
+    main_series, subplots = _config_panels(frame, config)
+    # A column plot_config places is drawn where it says, once.
+    placed = {s.column for s in main_series} | {s.column for _, ss in subplots for s in ss}
+    upper_columns = [c for c in upper_columns if c not in placed]
+    lower_columns = [c for c in lower_columns if c not in placed]
+    panels = len(subplots) + bool(lower_columns)
+    price_ax, panel_axes = _panel_axes(ax, panels)
+    lower_ax = panel_axes[0] if lower_columns else None
     fig = price_ax.get_figure()
     assert isinstance(fig, Figure)
 
@@ -129,6 +174,7 @@ def plot_pair(
         )
     for column in upper_columns:
         price_ax.plot(x, _numbers(frame, column), lw=1.0, label=column)
+    _draw_series(price_ax, x, width, frame, main_series)
     for column in signals:
         _signal_markers(price_ax, x, frame, column)
     if lower_ax is not None:
@@ -138,6 +184,25 @@ def plot_pair(
         for level in (30, 70):
             lower_ax.axhline(level, color="0.6", lw=0.7, ls="--")
         lower_ax.legend(loc="upper left", fontsize="small", ncols=min(len(lower_columns), 4))
+    for (name, series), sub_ax in zip(subplots, panel_axes[bool(lower_columns) :], strict=False):
+        _draw_series(sub_ax, x, width, frame, series)
+        if name and not isinstance(ax, Axes):  # a panel of its own (not a shared twin)
+            sub_ax.set_ylabel(name)
+        if sub_ax.get_legend_handles_labels()[0]:
+            sub_ax.legend(loc="upper left", fontsize="small", ncols=min(len(series), 4))
+        sub_ax.grid(True, alpha=0.25)
+    if len(x):
+        span = (x[0] - width, x[-1] + width)
+        if trades is not None:
+            _producer_fills(price_ax, span, x[-1], _for_pair(trades, pair, "trades"))
+        if backtest is not None:
+            table = getattr(backtest, "trades", backtest)
+            if not isinstance(table, pd.DataFrame):
+                raise TypeError(
+                    "backtest must be a DataFrame of trades or a backtest result with .trades, "
+                    f"got {type(backtest).__name__}"
+                )
+            _backtest_trades(price_ax, span, _for_pair(table, pair, "backtest"))
 
     if len(x):
         price_ax.set_xlim(x[0] - width, x[-1] + width)
@@ -152,16 +217,23 @@ def plot_pair(
     return fig
 
 
-def _axes(ax: Axes | tuple[Axes, Axes] | None, wants_lower: bool) -> tuple[Axes, Axes | None]:
-    if isinstance(ax, tuple):
-        return ax[0], ax[1]
+def _panel_axes(ax: Axes | Sequence[Axes] | None, panels: int) -> tuple[Axes, list[Axes]]:
+    """The price axes and one axes per lower panel."""
+    if ax is not None and not isinstance(ax, Axes):
+        given = list(ax)
+        if len(given) < 1 + panels:
+            raise ValueError(
+                f"this plot needs {1 + panels} axes (price and {panels} panel(s)), got "
+                f"{len(given)}; pass one Axes (the panels then share a twin axis) or enough"
+            )
+        return given[0], given[1:]
     if ax is not None:
-        return ax, ax.twinx() if wants_lower else None
-    fig = Figure(figsize=(11, 6 if wants_lower else 4.5), layout="constrained")
-    if not wants_lower:
-        return fig.add_subplot(), None
-    price_ax, lower_ax = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1))
-    return price_ax, lower_ax
+        return ax, [ax.twinx()] * panels if panels else []
+    fig = Figure(figsize=(11, 4.5 + 1.5 * panels), layout="constrained")
+    if not panels:
+        return fig.add_subplot(), []
+    axes = fig.subplots(1 + panels, 1, sharex=True, height_ratios=(3, *[1] * panels))
+    return axes[0], list(axes[1:])
 
 
 def _require_columns(frame: pd.DataFrame, columns: Sequence[str]) -> None:
@@ -538,3 +610,295 @@ def _place(ax: Axes, position: Bbox) -> None:
     in_layout = ax.get_in_layout()
     ax.set_position(position)
     ax.set_in_layout(in_layout)
+
+
+# --- Freqtrade's plot_config
+
+_SERIES_TYPES = ("line", "bar", "scatter")
+_FILL, _WIN, _LOSS = "#f2c200", "#1b9e1b", "#d62728"
+_BACKTEST_ENTRY = "#1f77b4"
+
+
+@dataclass(frozen=True, slots=True)
+class _Series:
+    column: str
+    color: Any = None
+    kind: str = "line"
+    fill_to: str | None = None
+    fill_color: Any = None
+    fill_label: str | None = None
+
+
+def resolve_plot_config(source: Any) -> dict[str, Any] | None:
+    """Freqtrade's ``plot_config`` dict from ``source``: the dict itself (checked), or the
+    producer's own read from its REST API (a :class:`~producerconsumer.ProducerAPI`, or a
+    ``producers`` entry / :class:`~producerconsumer.ProducerConfig` with ``api_username`` and
+    ``api_password``); ``None`` for none."""
+    if source is None:
+        return None
+    from .api import ProducerAPI
+    from .config import ProducerConfig
+
+    if isinstance(source, ProducerAPI):
+        return _checked_plot_config(source.plot_config())
+    if isinstance(source, ProducerConfig) or (isinstance(source, Mapping) and "host" in source):
+        with ProducerAPI(source, timeout=10) as api:
+            return _checked_plot_config(api.plot_config())
+    if isinstance(source, Mapping):
+        return _checked_plot_config(source)
+    raise TypeError(
+        "plot_config must be Freqtrade's plot_config dict ({'main_plot': ..., 'subplots': "
+        f"...}}), a ProducerAPI or a producers entry with API credentials; got "
+        f"{type(source).__name__}"
+    )
+
+
+def _checked_plot_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    def columns(where: str, value: Any) -> None:
+        if not isinstance(value, Mapping):
+            raise ValueError(f"plot_config {where} must be an object, got {value!r:.80}")
+        for column, style in value.items():
+            if style is None:
+                continue
+            if not isinstance(style, Mapping):
+                raise ValueError(
+                    f"plot_config {where}.{column} must be an object (color, type, fill_to), "
+                    f"got {style!r:.80}"
+                )
+            kind = style.get("type", "line")
+            if kind not in _SERIES_TYPES:
+                raise ValueError(
+                    f"plot_config {where}.{column}.type must be one of {list(_SERIES_TYPES)}, "
+                    f"got {kind!r}"
+                )
+
+    columns("main_plot", config.get("main_plot") or {})
+    subplots = config.get("subplots") or {}
+    if not isinstance(subplots, Mapping):
+        raise ValueError(f"plot_config subplots must be an object, got {subplots!r:.80}")
+    for name, panel in subplots.items():
+        columns(f"subplots.{name}", panel)
+    return dict(config)
+
+
+def _color(value: Any) -> Any:
+    """A plotly/CSS colour (``"rgba(128,128,128,0.1)"``, ``"orange"``) for matplotlib, or
+    None (the colour cycle) for one it does not know."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        found = re.fullmatch(r"\s*rgba?\(([^)]*)\)\s*", value)
+        if found:
+            parts = [float(p) for p in found.group(1).split(",")]
+            if len(parts) in (3, 4):
+                rgb = [min(max(p / 255, 0.0), 1.0) for p in parts[:3]]
+                return (*rgb, min(max(parts[3], 0.0), 1.0) if len(parts) == 4 else 1.0)
+    try:
+        return to_rgba(value)
+    except (ValueError, TypeError):
+        log.info("plot_config colour %r is not one matplotlib knows; using the default", value)
+        return None
+
+
+def _series(frame: pd.DataFrame, where: str, panel: Mapping[str, Any]) -> list[_Series]:
+    out = []
+    for column, style in panel.items():
+        if column not in frame.columns:
+            log.info("plot_config %s: column %r is not in the frame; skipped", where, column)
+            continue
+        style = style or {}
+        fill_to = style.get("fill_to")
+        if fill_to is not None and fill_to not in frame.columns:
+            log.info("plot_config %s.%s: fill_to %r is not in the frame", where, column, fill_to)
+            fill_to = None
+        out.append(
+            _Series(
+                column=column,
+                color=_color(style.get("color")),
+                kind=style.get("type", "line"),
+                fill_to=fill_to,
+                fill_color=_color(style.get("fill_color")),
+                fill_label=style.get("fill_label"),
+            )
+        )
+    return out
+
+
+def _config_panels(
+    frame: pd.DataFrame, config: Mapping[str, Any] | None
+) -> tuple[list[_Series], list[tuple[str, list[_Series]]]]:
+    if not config:
+        return [], []
+    main = _series(frame, "main_plot", config.get("main_plot") or {})
+    subplots = []
+    for name, panel in (config.get("subplots") or {}).items():
+        series = _series(frame, f"subplots.{name}", panel or {})
+        if series:
+            subplots.append((str(name), series))
+    return main, subplots
+
+
+def config_panels(
+    frame: pd.DataFrame, plot_config: Mapping[str, Any] | None
+) -> tuple[int, set[str]]:
+    """How many panels of their own ``plot_config``'s subplots take for ``frame`` (those with
+    a column the frame has), and the columns it places (drawn there, not as indicators)."""
+    main, subplots = _config_panels(frame, plot_config)
+    placed = {s.column for s in main} | {s.column for _, ss in subplots for s in ss}
+    return len(subplots), placed
+
+
+def _draw_series(
+    ax: Axes, x: np.ndarray, width: float, frame: pd.DataFrame, series: Sequence[_Series]
+) -> None:
+    for item in series:
+        y = _numbers(frame, item.column)
+        if item.kind == "bar":
+            ax.bar(x, y, width=width, color=item.color, label=item.column)
+        elif item.kind == "scatter":
+            ax.scatter(x, y, s=12, color=item.color, label=item.column, zorder=3)
+        else:
+            ax.plot(x, y, lw=1.0, color=item.color, label=item.column)
+        if item.fill_to is not None:
+            fill = item.fill_color if item.fill_color is not None else (0.5, 0.5, 0.5, 0.15)
+            ax.fill_between(
+                x,
+                y,
+                _numbers(frame, item.fill_to),
+                color=fill,
+                lw=0,
+                label=item.fill_label or f"{item.column} - {item.fill_to}",
+            )
+
+
+# --- trades: the producer's fills and a backtest's
+
+
+def _for_pair(trades: pd.DataFrame, pair: str | None, what: str) -> pd.DataFrame:
+    missing = [c for c in ("open_date", "open_rate") if c not in trades.columns]
+    if missing:
+        raise ValueError(
+            f"{what} lacks column(s) {missing}: pass consumer.producer_trades() or a backtest's "
+            "trades (open_date, open_rate, close_date, close_rate, profit_abs, exit_reason)"
+        )
+    if "pair" not in trades.columns or trades.empty:
+        return trades
+    if pair is not None:
+        return trades[trades["pair"] == pair]
+    pairs = trades["pair"].unique()
+    if len(pairs) > 1:
+        raise ValueError(f"{what} hold {len(pairs)} pairs: say which with pair=...")
+    return trades
+
+
+def _dates_x(values: pd.Series) -> np.ndarray:
+    dates = pd.DatetimeIndex(pd.to_datetime(values, utc=True)).tz_convert(None)
+    return np.asarray(mdates.date2num(dates.to_numpy(dtype="datetime64[us]")), dtype=float)
+
+
+def _trade_arrays(trades: pd.DataFrame) -> dict[str, np.ndarray]:
+    def column(name: str, default: float = math.nan) -> np.ndarray:
+        if name not in trades.columns:
+            return np.full(len(trades), default)
+        return pd.to_numeric(trades[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+    closed = (
+        trades["close_date"]
+        if "close_date" in trades.columns
+        else pd.Series(pd.NaT, index=trades.index)
+    )
+    short = (
+        trades["is_short"].fillna(False).astype(bool).to_numpy()
+        if "is_short" in trades.columns
+        else np.zeros(len(trades), dtype=bool)
+    )
+    return {
+        "open_x": _dates_x(trades["open_date"]),
+        "close_x": _dates_x(closed),
+        "open_rate": column("open_rate"),
+        "close_rate": column("close_rate"),
+        "profit": column("profit_abs", 0.0),
+        "short": short,
+    }
+
+
+def _inside(values: np.ndarray, span: tuple[float, float]) -> np.ndarray:
+    return np.isfinite(values) & (values >= span[0]) & (values <= span[1])
+
+
+def _trade_lines(
+    ax: Axes, a: dict[str, np.ndarray], span: tuple[float, float], end: float, style: str
+) -> None:
+    for x0, x1, y0, y1, won in zip(
+        a["open_x"], a["close_x"], a["open_rate"], a["close_rate"], a["profit"] > 0, strict=True
+    ):
+        if not np.isfinite(x1):  # open: at its open rate up to the last candle
+            x1, y1, color = end, y0, "0.45"
+        else:
+            color = _WIN if won else _LOSS
+        if x1 < span[0] or x0 > span[1]:
+            continue
+        ax.plot([x0, x1], [y0, y1], ls=style, lw=1.1, color=color, zorder=4, scalex=False,
+                scaley=False)  # fmt: skip
+
+
+def _producer_fills(ax: Axes, span: tuple[float, float], end: float, trades: pd.DataFrame) -> None:
+    """The producer's actual fills: triangles with a black edge at the fill price."""
+    if trades.empty:
+        return
+    a = _trade_arrays(trades)
+    _trade_lines(ax, a, span, end, "--")
+    entries = _inside(a["open_x"], span)
+    exits = _inside(a["close_x"], span)
+    colors = np.where(a["profit"] > 0, _WIN, _LOSS)
+    for short, up, down in ((False, "^", "v"), (True, "v", "^")):
+        side = a["short"] == short
+        label = " (short)" if short else ""
+        if (entries & side).any():
+            ax.scatter(
+                a["open_x"][entries & side], a["open_rate"][entries & side], marker=up, s=90,
+                color=_FILL, edgecolors="black", linewidths=1.1, zorder=6,
+                label=f"producer entry fill{label}", gid="producer-entry-fills",
+            )  # fmt: skip
+        if (exits & side).any():
+            ax.scatter(
+                a["close_x"][exits & side], a["close_rate"][exits & side], marker=down, s=90,
+                c=list(colors[exits & side]), edgecolors="black", linewidths=1.1, zorder=6,
+                label=f"producer exit fill{label}", gid="producer-exit-fills",
+            )  # fmt: skip
+    if "exit_reason" in trades.columns:
+        for x, y, reason, color in zip(
+            a["close_x"][exits],
+            a["close_rate"][exits],
+            trades["exit_reason"].to_numpy()[exits],
+            colors[exits],
+            strict=True,
+        ):
+            if reason:
+                ax.annotate(
+                    str(reason), (x, y), xytext=(5, 6), textcoords="offset points",
+                    fontsize="x-small", color=color, gid="producer-exit-reason",
+                )  # fmt: skip
+
+
+def _backtest_trades(ax: Axes, span: tuple[float, float], trades: pd.DataFrame) -> None:
+    """A backtest's trades: diamonds with a white edge, dotted lines."""
+    if trades.empty:
+        return
+    a = _trade_arrays(trades)
+    _trade_lines(ax, a, span, span[1], ":")
+    entries = _inside(a["open_x"], span)
+    exits = _inside(a["close_x"], span)
+    colors = np.where(a["profit"] > 0, _WIN, _LOSS)
+    if entries.any():
+        ax.scatter(
+            a["open_x"][entries], a["open_rate"][entries], marker="D", s=40,
+            color=_BACKTEST_ENTRY, edgecolors="white", linewidths=0.8, zorder=5,
+            label="backtest entry", gid="backtest-entries",
+        )  # fmt: skip
+    if exits.any():
+        ax.scatter(
+            a["close_x"][exits], a["close_rate"][exits], marker="D", s=40,
+            c=list(colors[exits]), edgecolors="white", linewidths=0.8, zorder=5,
+            label="backtest exit", gid="backtest-exits",
+        )  # fmt: skip

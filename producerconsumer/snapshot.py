@@ -57,7 +57,8 @@ class Snapshot(ProducerData):
 
     def to_parquet(self, directory: str | Path) -> Path:
         """Write one parquet file per frame plus a ``snapshot.json`` manifest into
-        ``directory`` (created if needed); returns the directory. Needs ``pyarrow``."""
+        ``directory`` (created if needed), and each producer's trades table
+        (:meth:`producer_trades`) if it has one; returns the directory. Needs ``pyarrow``."""
         _require_pyarrow()
         root = Path(directory)
         root.mkdir(parents=True, exist_ok=True)
@@ -95,12 +96,18 @@ class Snapshot(ProducerData):
                 "pairs": self.get_producer_pairs(producer),
                 "frames": frames,
             }
+            if self.store.has_trades(producer):
+                number += 1
+                name = f"{number:04d}-{_safe(producer)}-trades.parquet"
+                self.producer_trades(producer).to_parquet(root / name)
+                manifest["producers"][producer]["trades"] = name
         (root / MANIFEST).write_text(json.dumps(manifest, indent=2))
         return root
 
     def __repr__(self) -> str:
         parts = [
             f"{name}: {len(self.get_producer_pairs(name))} pairs, {len(self.keys(name))} frames"
+            + (f", {len(self.producer_trades(name))} trades" if self.store.has_trades(name) else "")
             for name in self.producers
         ]
         return f"<Snapshot {self.created:%Y-%m-%d %H:%M:%S} UTC {'; '.join(parts) or 'empty'}>"
@@ -130,13 +137,19 @@ def load_snapshot(directory: str | Path) -> Snapshot:
             key = FrameKey(entry["pair"], entry["timeframe"], entry["candle_type"])
             frame = pd.read_parquet(root / entry["file"])
             store.put(producer, key, frame, datetime.fromisoformat(entry["last_analyzed"]))
+        if content.get("trades"):
+            store.set_trades(producer, pd.read_parquet(root / content["trades"]))
     return Snapshot(store, datetime.fromisoformat(manifest["created"]))
 
 
 def _file_name(number: int, producer: str, key: Sequence[str]) -> str:
     # Readable, and unique thanks to the number even where two names sanitise alike.
-    safe = "-".join(re.sub(r"[^A-Za-z0-9._]+", "_", part) for part in (producer, *key))
+    safe = "-".join(_safe(part) for part in (producer, *key))
     return f"{number:04d}-{safe}.parquet"
+
+
+def _safe(part: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._]+", "_", part)
 
 
 def _require_pyarrow() -> None:

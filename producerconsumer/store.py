@@ -46,7 +46,9 @@ import pandas as pd
 
 from .columns import SIGNAL_COLUMNS, TAG_COLUMNS
 from .timeframes import _parse, candles_between, timeframe_to_seconds
+from .trades import ProducerTrades
 from .wire.messages import EPOCH, MAX_CANDLES, AnalyzedFrame, FrameKey, ProtocolError
+from .wire.rpc import RpcMessage
 
 if TYPE_CHECKING:
     from .connection import ProducerConnection
@@ -143,6 +145,7 @@ class FrameStore:
         self._lock = threading.Lock()
         self._frames: dict[str, dict[FrameKey, StoredFrame]] = {}
         self._pairs: dict[str, list[str]] = {}
+        self._trades: dict[str, ProducerTrades] = {}
         self._version = 0
 
     # --- whitelist
@@ -164,6 +167,38 @@ class FrameStore:
     def has_whitelist(self, producer: str) -> bool:
         with self._lock:
             return producer in self._pairs
+
+    # --- the producer bot's trades
+
+    def apply_trade(self, producer: str, message: RpcMessage) -> bool:
+        """Take a producer's trade message into its trades table; True if it was one."""
+        with self._lock:
+            trades = self._trades.get(producer)
+            if trades is None:
+                trades = self._trades[producer] = ProducerTrades()
+        changed = trades.apply(message)
+        if changed:
+            with self._lock:
+                self._version += 1
+        return changed
+
+    def set_trades(self, producer: str, frame: pd.DataFrame) -> None:
+        """Replace a producer's trades table (a :meth:`trades` frame, e.g. from a snapshot)."""
+        trades = ProducerTrades.from_frame(frame)
+        with self._lock:
+            self._trades[producer] = trades
+            self._version += 1
+
+    def trades(self, producer: str) -> pd.DataFrame:
+        """The producer's trades, one row per trade id (empty with the same columns if none)."""
+        with self._lock:
+            trades = self._trades.get(producer)
+        return (trades or ProducerTrades()).frame()
+
+    def has_trades(self, producer: str) -> bool:
+        with self._lock:
+            trades = self._trades.get(producer)
+        return trades is not None and len(trades) > 0
 
     # --- frames
 
@@ -276,7 +311,9 @@ class FrameStore:
         with self._lock:
             other._frames = {name: dict(entries) for name, entries in self._frames.items()}
             other._pairs = {name: list(pairs) for name, pairs in self._pairs.items()}
+            trades = dict(self._trades)
             other._version = self._version
+        other._trades = {name: ProducerTrades(t.rows()) for name, t in trades.items()}
         return other
 
     def entry(self, producer: str, key: FrameKey) -> StoredFrame | None:
@@ -322,7 +359,7 @@ class FrameStore:
 
     def producers(self) -> list[str]:
         with self._lock:
-            return sorted(set(self._frames) | set(self._pairs))
+            return sorted(set(self._frames) | set(self._pairs) | set(self._trades))
 
     @property
     def version(self) -> int:
@@ -398,6 +435,13 @@ class ProducerData:
     def _producer_connections(self) -> Mapping[str, ProducerConnection] | None:
         """The live connections by producer name (None for data without any: snapshots)."""
         return None
+
+    def producer_trades(self, producer_name: str = "default") -> pd.DataFrame:
+        """The producer bot's own trades, one row per trade id (index ``trade_id``), rebuilt
+        from its trade messages (subscribe with the producer's ``topics``, e.g. ``entry_fill``,
+        ``exit_fill``): columns :data:`~producerconsumer.trades.TRADE_COLUMNS`. Empty (same
+        columns) before any trade message."""
+        return self.store.trades(producer_name)
 
 
 def _gap_update(

@@ -358,6 +358,13 @@ class Dashboard(_LiveView):
 
     The widget tree is ``dashboard.widget``; controls: ``producer``, ``pair``,
     ``indicators``, ``window``; ``status`` (HTML) and ``plot`` (the Image or ipympl canvas).
+
+    ``trades``: draw the producer bot's fills (``consumer.producer_trades()``, filled by the
+    producer's ``topics``); a trade message for the shown pair redraws. ``backtest``: a
+    backtest's trades (a DataFrame or a result with ``.trades``) drawn too. ``plot_config``:
+    Freqtrade's ``plot_config`` dict (see :func:`~producerconsumer.plotting.plot_pair`);
+    ``"auto"`` (the default) reads the shown producer's own from its REST API when its
+    ``producers`` entry has ``api_username`` / ``api_password``, else none.
     """
 
     def __init__(
@@ -371,8 +378,15 @@ class Dashboard(_LiveView):
         backend: str = "auto",
         figsize: tuple[float, float] = (10.0, 5.5),
         dpi: int = 90,
+        trades: bool = True,
+        backtest: Any = None,
+        plot_config: Any = "auto",
     ) -> None:
         super().__init__(max_fps)
+        self.show_trades = trades
+        self.backtest = backtest
+        self._plot_config_source = plot_config
+        self._plot_configs: dict[str, dict[str, Any] | None] = {}
         widgets = _ipywidgets()
         self.consumer = consumer
         self.runner = runner
@@ -415,6 +429,9 @@ class Dashboard(_LiveView):
         self._connect(consumer.status_changed, self._on_status)
         if runner is not None:
             self._connect(runner.evaluated, self._on_evaluated)
+        trade_event = getattr(consumer, "trade_event", None)
+        if trades and isinstance(trade_event, Event):
+            self._connect(trade_event, self._on_trade)
         # The first plot is drawn now, in the cell that makes the dashboard, so the cell's saved
         # output has it; later ones come from the UI thread.
         self._service(redraw=True, tick=True)
@@ -450,6 +467,10 @@ class Dashboard(_LiveView):
             and update.key.pair == self.pair.value
             and not (self.runner is not None and self.runner.running)
         ):
+            self._request()
+
+    def _on_trade(self, producer: str, event: Any) -> None:
+        if producer == self.producer.value and getattr(event, "pair", None) == self.pair.value:
             self._request()
 
     def _on_evaluated(self, pair: str, frame: pd.DataFrame) -> None:
@@ -516,7 +537,7 @@ class Dashboard(_LiveView):
             FigureCanvasAgg(fig)
         canvas = fig.canvas
         assert isinstance(canvas, FigureCanvasAgg)
-        _draw(fig, frame, chosen, title, self.window.value, plot_pair)
+        _draw(fig, frame, chosen, title, self.window.value, plot_pair, **self._extras())
         # One Agg draw (savefig would lay the figure out in a draw of its own first).
         canvas.draw()
         self.plot.value = self._fallback_png = _png(canvas)
@@ -526,8 +547,51 @@ class Dashboard(_LiveView):
 
         fig = self._figure
         assert fig is not None
-        _draw(fig, frame, chosen, title, self.window.value, plot_pair)
+        _draw(fig, frame, chosen, title, self.window.value, plot_pair, **self._extras())
         fig.canvas.draw_idle()
+
+    def _extras(self) -> dict[str, Any]:
+        """What plot_pair draws besides the frame: trades, backtest, plot_config."""
+        producer, pair = self.producer.value, self.pair.value
+        extras: dict[str, Any] = {"pair": pair}
+        producer_trades = getattr(self.consumer, "producer_trades", None)
+        if self.show_trades and callable(producer_trades):
+            trades = producer_trades(producer)
+            trades = trades[trades["pair"] == pair]
+            if len(trades):
+                extras["trades"] = trades
+        if self.backtest is not None:
+            extras["backtest"] = self.backtest
+        config = self._plot_config(producer)
+        if config:
+            extras["plot_config"] = config
+        return extras
+
+    def _plot_config(self, producer: str) -> dict[str, Any] | None:
+        """The plot_config for ``producer``, resolved once (a REST call for ``"auto"``)."""
+        if producer in self._plot_configs:
+            return self._plot_configs[producer]
+        from .plotting import resolve_plot_config
+
+        source = self._plot_config_source
+        resolved: dict[str, Any] | None = None
+        if source == "auto":
+            config = getattr(self.consumer, "config", None)
+            entry = None
+            if config is not None and hasattr(config, "producer"):
+                try:
+                    entry = config.producer(producer)
+                except KeyError:
+                    entry = None
+            if entry is not None and entry.api_username and entry.api_password is not None:
+                try:
+                    resolved = resolve_plot_config(entry)
+                except Exception as exc:  # a plot without it beats no plot
+                    log.warning("no plot_config from producer %r's REST API: %s", producer, exc)
+        else:
+            resolved = resolve_plot_config(source)
+        self._plot_configs[producer] = resolved
+        return resolved
 
     def _tick(self) -> None:
         status = self.consumer.status().get(self.producer.value)
@@ -607,19 +671,24 @@ def _draw(
     title: str,
     window: int,
     plot_pair: Callable[..., Figure],
+    **extras: Any,
 ) -> None:
     """Plot the last ``window`` candles of ``frame`` on ``fig``: into the axes of the previous
-    plot when they are the panels this one needs (a redraw mostly is), else on new ones."""
-    from .plotting import lower_panel
+    plot when they are the panels this one needs (a redraw mostly is), else on new ones.
+    ``extras`` go to ``plot_pair`` (trades, backtest, plot_config, pair)."""
+    from .plotting import config_panels, lower_panel
 
     tail = frame.tail(window)
+    panels, placed = config_panels(tail, extras.get("plot_config"))
+    indicators = [c for c in indicators if c not in placed]
     wants_lower = any(lower_panel(tail, c) for c in indicators)
-    axes = _reusable_panels(fig, wants_lower)
+    count = 1 + wants_lower + panels  # price, the 0-100 panel, plot_config's subplots
+    axes = _reusable_panels(fig, count)
     if axes is None:
         fig.clear()
-        if wants_lower:
-            price_ax, lower_ax = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1))
-            axes = [price_ax, lower_ax]
+        if count > 1:
+            ratios = (3, *[1] * (count - 1))
+            axes = list(fig.subplots(count, 1, sharex=True, height_ratios=ratios))
         else:
             axes = [fig.add_subplot()]
     else:
@@ -628,31 +697,33 @@ def _draw(
         toolbar = fig.canvas.toolbar  # as fig.clear() does: forget zoom/pan history
         if toolbar is not None:
             toolbar.update()
-    if wants_lower:
-        plot_pair(tail, indicators, ax=(axes[0], axes[1]), title=title)
+    if count > 1:
+        plot_pair(tail, indicators, ax=tuple(axes), title=title, **extras)
     else:
-        plot_pair(tail, indicators, ax=axes[0], title=title)
+        plot_pair(tail, indicators, ax=axes[0], title=title, **extras)
 
 
-def _reusable_panels(fig: Figure, wants_lower: bool) -> list[Axes] | None:
-    """The axes of ``fig`` if they are the panels :func:`_draw` makes (one, or price and a
-    lower panel sharing x) and nothing else is on the figure; None otherwise."""
+def _reusable_panels(fig: Figure, count: int) -> list[Axes] | None:
+    """The axes of ``fig`` if they are the ``count`` panels :func:`_draw` makes (one, or price
+    and lower panels sharing x, heights 3:1:...) and nothing else is on the figure; None
+    otherwise."""
     axes = fig.axes
     if fig.texts or fig.legends or fig.images or fig.subfigs:
         return None
-    geometries = [(2, 1, 0, 0), (2, 1, 1, 1)] if wants_lower else [(1, 1, 0, 0)]
+    geometries = [(count, 1, i, i) for i in range(count)]
     if len(axes) != len(geometries):
         return None
     for ax, geometry in zip(axes, geometries, strict=True):
         spec = ax.get_subplotspec()
         if spec is None or spec.get_geometry() != geometry or ax.child_axes:
             return None
-    if wants_lower:
+    if count > 1:
         spec = axes[0].get_subplotspec()
         assert spec is not None  # checked above
         ratios = spec.get_gridspec().get_height_ratios()
-        shared = axes[0].get_shared_x_axes().joined(axes[0], axes[1])
-        if not shared or ratios is None or np.asarray(ratios, dtype=float).tolist() != [3, 1]:
+        shared = all(axes[0].get_shared_x_axes().joined(axes[0], ax) for ax in axes[1:])
+        wanted = [3.0, *[1.0] * (count - 1)]
+        if not shared or ratios is None or np.asarray(ratios, dtype=float).tolist() != wanted:
             return None
     return axes
 

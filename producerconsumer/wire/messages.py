@@ -130,13 +130,16 @@ def analyzed_df_request(limit: int | None = MAX_CANDLES, pair: str | None = None
     return _dumps({"type": "analyzed_df", "data": {"limit": limit, "pair": pair}})
 
 
-def initial_requests(initial_candle_limit: int = MAX_CANDLES) -> list[str]:
+def initial_requests(
+    initial_candle_limit: int = MAX_CANDLES, topics: Iterable[str] = SUBSCRIBE_TOPICS
+) -> list[str]:
     """The three requests sent after every connect, in Freqtrade's order.
 
     Unlike Freqtrade (which always asks for 1500), ``initial_candle_limit`` is honoured.
+    ``topics`` are the message types subscribed to (Freqtrade's two by default).
     """
     return [
-        subscribe_request(),
+        subscribe_request(topics),
         whitelist_request(),
         analyzed_df_request(initial_candle_limit, None),
     ]

@@ -224,6 +224,10 @@ class FtProducer:
         """Like the ``ft_decode`` fixture, without starting another Freqtrade process."""
         return _decode_in(self.process, self.workdir, items)
 
+    def send_rpc(self, messages: Sequence[str]) -> int:
+        """Send RPC messages (JSON texts) through the bot's ``RPCManager.send_msg``."""
+        return int(self.process.request("send_rpc", messages=list(messages))["sent"])
+
     def received(self, clear: bool = False) -> list[str]:
         """Raw text of every request the producer received so far (all connections)."""
         return list(self.process.request("received", clear=clear)["requests"])

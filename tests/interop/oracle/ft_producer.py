@@ -31,6 +31,9 @@ Protocol: see ``lineproto``. First line: ``{"event": "listening", "port": N, ...
   decodes from this producer's ``analyzed_df`` reply (real serializer out and back in).
 * ``frame {"pair": P, "out": path}``: write the cached frame as the producer holds it.
 * ``decode {"items": [...], "out": path}``: ``ft_decode.py``'s decoding, in this process.
+* ``send_rpc {"messages": [text, ...]}``: send each RPC message (JSON text, e.g. as
+  ``ft_rpcmsg.py`` recorded a real bot's) with ``RPCManager.send_msg``, the bot's own path:
+  the message websocket delivers it to the channels subscribed to its type.
 * ``received {"clear": bool}``: the raw text of every request received so far, in order (all
   connections), recorded where Freqtrade's serializer decodes it; optionally clear the record.
 * ``quit``.
@@ -40,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import sys
@@ -224,6 +228,16 @@ class Producer:
         framejson.write(request["out"], [ft_decode.decode(item) for item in request["items"]])
         return {}
 
+    def send_rpc(self, request: dict[str, Any]) -> dict[str, Any]:
+        messages = [json.loads(text) for text in request["messages"]]
+
+        def apply() -> None:
+            for message in messages:
+                self.bot.rpc.send_msg(message)
+
+        self.on_loop(apply)
+        return {"sent": len(messages)}
+
     def received(self, request: dict[str, Any]) -> dict[str, Any]:
         def take() -> list[str]:
             texts = list(_received)
@@ -284,6 +298,7 @@ def main() -> None:
                 "frame": producer.frame,
                 "decode": producer.decode,
                 "received": producer.received,
+                "send_rpc": producer.send_rpc,
                 "quit": producer.quit,
             }
         )

@@ -99,6 +99,7 @@ class BacktestResult:
         resolved: ResolvedSettings,
         stake_currency: str,
         strategy: Any,
+        market: dict[str, pd.DataFrame] | None = None,
     ) -> None:
         self.trades = trades
         self.errors = errors
@@ -116,6 +117,9 @@ class BacktestResult:
         self._resolved = resolved
         self._stake_currency = stake_currency
         self._strategy = strategy
+        # the candles of each pair up to the end, startup candles included: Freqtrade's market
+        # change is computed on the loaded candles from the backtest's start
+        self._market = market if market is not None else frames
         self._metrics: dict[str, Any] | None = None
 
     @property
@@ -128,6 +132,10 @@ class BacktestResult:
             # Freqtrade reports the dry-run wallet as the starting balance (not the tradable part)
             starting_balance = float(self.settings["dry_run_wallet"])
             timeframe = str(self.settings["timeframe"])
+            reported = dict(self.settings)
+            slots = reported.get("max_open_trades", -1)
+            if isinstance(slots, float) and slots.is_integer():
+                reported["max_open_trades"] = int(slots)  # as given (an int), not the float
             wallet = wallet_history(
                 self.trades,
                 self.frames,
@@ -144,14 +152,14 @@ class BacktestResult:
                 stake_currency=self._stake_currency,
                 start=self.start,
                 end=self.end,
-                market_change=market_change(self.frames, min_date=self.start),
-                max_open_trades=self.settings["max_open_trades"],
+                market_change=market_change(self._market, min_date=self.start),
+                max_open_trades=reported["max_open_trades"],
                 pairs=self.pairs,
                 final_balance=self.final_balance,
                 rejected_signals=self.rejected_signals,
                 wallet=wallet,
             )
-            computed.update(settings_metrics(self.settings, strategy_name=self.strategy_name))
+            computed.update(settings_metrics(reported, strategy_name=self.strategy_name))
             self._metrics = computed
         return self._metrics
 
@@ -196,6 +204,7 @@ class BacktestResult:
             outcome,
             self._stake_currency,
             {"signals": 0.0, "simulation": elapsed},
+            self._market,
         )
 
     def __repr__(self) -> str:
@@ -316,6 +325,7 @@ def backtest(
     pairs = list(producer_frames)
     errors: dict[str, str] = {}
     analyzed: dict[str, pd.DataFrame] = {}
+    market: dict[str, pd.DataFrame] = {}
     prepared: list[PairData] = []
     bot_start = getattr(instance, "bot_start", None)
     if callable(bot_start):
@@ -347,9 +357,11 @@ def backtest(
                 ]
             done = analyze_pair(instance, pair, pair_candles, source, lambda: pairs)
             trimmed = _trim(done.frame, start_at, stop_at, startup)
-            ticks = monthly_ticks(_trim(done.candles, None, stop_at, 0))
+            loaded = _trim(done.candles, None, stop_at, 0)
+            ticks = monthly_ticks(loaded)
             prepared.append(prepare_pair(pair, trimmed, ticks, resolved.sim.price_precision))
             analyzed[pair] = trimmed
+            market[pair] = loaded
         except PairFailure as exc:
             errors[pair] = exc.message
         except Exception as exc:  # anything else: report it for this pair, keep the others
@@ -378,6 +390,7 @@ def backtest(
         outcome,
         currency,
         {"signals": signals_time, "simulation": simulation_time},
+        market,
     )
 
 
@@ -391,6 +404,7 @@ def _result(
     outcome: SimResult,
     currency: str,
     timings: dict[str, float],
+    market: dict[str, pd.DataFrame],
 ) -> BacktestResult:
     live = [p for p in prepared if len(p)]
     # Without any candle simulated (every pair failed), the range is the Unix epoch.
@@ -417,6 +431,7 @@ def _result(
         resolved=resolved,
         stake_currency=currency,
         strategy=instance,
+        market=market,
     )
 
 

@@ -323,7 +323,8 @@ def _finish(strategy: object, values: dict[str, Any]) -> ResolvedSettings:
         stoploss_after_fill=overridden(strategy, "custom_stoploss")
         and "after_fill" in inspect.signature(strategy.custom_stoploss).parameters,  # type: ignore[attr-defined]
     )
-    values["minimal_roi"] = {str(k): v for k, v in roi}
+    # reported as given (Freqtrade's config keeps the table as written: key order, value types)
+    values["minimal_roi"] = dict(values["minimal_roi"])
     values["strategy"] = values.get("strategy") or type(strategy).__name__
     values["starting_balance"] = (
         sim.available_capital

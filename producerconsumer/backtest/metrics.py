@@ -3,7 +3,7 @@
 The keys, values and types are those of the ``strategy`` entry Freqtrade stores in its backtest
 result (``total_trades``, ``profit_total``, ``max_drawdown_account``, ``sharpe``, ...), so a
 result can be compared with Freqtrade's, exported for ``freqtrade backtesting-show`` and read by
-code written against Freqtrade's results. ``tests/interop/oracle_tests/parity_metrics.py``
+code written against Freqtrade's results. ``tests/interop/oracle_tests/test_metrics_parity.py``
 checks them against Freqtrade's own functions, on generated trades and on whole backtests run
 by Freqtrade's ``Backtesting``.
 

@@ -1,6 +1,6 @@
 """Backtest statistics and result files against Freqtrade 2026.9.
 
-* ``oracle_tests/parity_metrics.py`` runs inside the oracle venv (it imports Freqtrade): our
+* ``oracle_tests/test_metrics_parity.py`` runs inside the oracle venv (it imports Freqtrade): our
   ``compute_metrics`` / ``settings_metrics`` / ``market_change`` against Freqtrade's
   ``generate_strategy_stats`` / ``calculate_market_change`` on trades made by Freqtrade's own
   trade model (``PC_METRICS_CASES``, default 500, plus market-change cases), and on whole
@@ -21,9 +21,8 @@ from backtest_fakes import sample_result  # tests/, on the path as the tests' ba
 
 from producerconsumer.backtest.export import to_freqtrade
 
-from .conftest import REPO
+from .conftest import run_oracle_pytest
 
-ORACLE_TESTS = Path(__file__).resolve().parent / "oracle_tests"
 DIFFERENTIAL_TIMEOUT = 900  # 500 cases take ~5 minutes on two busy cores
 COMMAND_TIMEOUT = 180
 
@@ -31,34 +30,9 @@ pytestmark = pytest.mark.oracle
 
 
 @pytest.mark.slow
+@pytest.mark.differential
 def test_metrics_match_freqtrade(oracle_python: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1"}
-    command = [
-        str(oracle_python),
-        "-m",
-        "pytest",
-        str(ORACLE_TESTS / "parity_metrics.py"),
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "-c",
-        str(ORACLE_TESTS / "pytest.ini"),
-    ]
-    try:
-        done = subprocess.run(
-            command,
-            capture_output=True,
-            text=True,
-            timeout=DIFFERENTIAL_TIMEOUT,
-            env=env,
-            cwd=str(ORACLE_TESTS),
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"the differential run took over {DIFFERENTIAL_TIMEOUT} s:\n{exc.stdout}")
-    output = f"$ {' '.join(command)}\n{done.stdout[-20_000:]}\n{done.stderr[-5000:]}"
-    assert done.returncode == 0, output
-    assert " passed" in done.stdout and "skipped" not in done.stdout, output
+    run_oracle_pytest(oracle_python, ["test_metrics_parity.py"], timeout=DIFFERENTIAL_TIMEOUT)
 
 
 def _freqtrade(oracle_python: Path, args: list[str], cwd: Path) -> subprocess.CompletedProcess:

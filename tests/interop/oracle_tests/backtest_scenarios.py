@@ -814,9 +814,9 @@ NOT_IN_METRICS = {"trades", "locks", "backtest_run_start_ts", "backtest_run_end_
 
 
 def compare_metrics(theirs: dict[str, Any], ours: dict[str, Any]) -> list[str]:
-    """Every statistic, by ``parity_metrics.py``'s rules (numbers to 1e-12 relative, the rest
+    """Every statistic, by ``test_metrics_parity.py``'s rules (numbers to 1e-12 relative, the rest
     exactly, the same keys in the same order inside tables)."""
-    from parity_metrics import assert_same
+    from test_metrics_parity import assert_same
 
     problems: list[str] = []
     missing = set(theirs) - set(ours) - NOT_IN_METRICS
@@ -923,7 +923,9 @@ def main() -> int:
     )
     for failure in failures[: args.show]:
         print(failure, "\n")
-    print(f"{done} scenarios ({with_metrics} with metrics), {trades} trades, {len(failures)} failing")
+    print(
+        f"{done} scenarios ({with_metrics} with metrics), {trades} trades, {len(failures)} failing"
+    )
     return 1 if failures else 0
 
 

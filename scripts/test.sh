@@ -5,7 +5,7 @@
 #   2. the package with the newest pandas 3.x (and JupyterLab + Debian chromium for the browser
 #      test): ruff, mypy (configured in pyproject.toml), then every test
 #   3. the package with pandas 2.2: every test again but the browser one and the long
-#      differential runs against Freqtrade (marked oracle and slow)
+#      differential runs inside the Freqtrade oracle venv (marked differential)
 #
 # Needs only python3 (>= 3.11), the package registries and root for apt-get (chromium).
 # Virtualenvs live in the repo (.venv-test*, .oracle-venv) and are reused on the next run.
@@ -42,7 +42,8 @@ bash scripts/install_browser_deps.sh .venv-test 2>&1 | { grep -v -e "^WARNING: L
 echo "== pandas 2.2"
 make_venv .venv-test-pd22 "pandas==2.2.*"
 .venv-test-pd22/bin/python -c "import pandas; print('pandas', pandas.__version__)"
-# The browser test and the long differential runs against Freqtrade (oracle and slow: they
-# exercise Freqtrade's pandas in its own venv, not ours) ran above; the rest again on pandas 2.2.
+# The browser test and the long differential runs inside the oracle venv (marked differential:
+# they exercise Freqtrade's pandas in its own venv, not ours) ran above; the rest again on
+# pandas 2.2.
 .venv-test-pd22/bin/python -m pytest -q -p no:cacheprovider --ignore=tests/test_browser.py \
-    -m "not (oracle and slow)" "$@"
+    -m "not differential" "$@"

@@ -29,7 +29,7 @@ DASHBOARD_NOTEBOOKS = {
     "03_connect_to_your_producer.ipynb",
 }
 # Notebooks that need pc.backtest (producerconsumer.backtest), by name.
-NEEDS_BACKTEST = {"05_hyperopt_consumer_strategy.ipynb"}
+NEEDS_BACKTEST = {"04_backtest_consumer_strategy.ipynb", "05_hyperopt_consumer_strategy.ipynb"}
 TOKEN = "demo-secret-token"  # the token the demo notebooks use; it must never be shown
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -68,6 +68,7 @@ def test_there_are_notebooks_and_they_are_stripped():
         "01_quickstart.ipynb",
         "02_consumer_strategy.ipynb",
         "03_connect_to_your_producer.ipynb",
+        "04_backtest_consumer_strategy.ipynb",
         "05_hyperopt_consumer_strategy.ipynb",
         "06_producer_trades.ipynb",
     ]

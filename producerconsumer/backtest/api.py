@@ -14,10 +14,15 @@ import pandas as pd
 
 from ..strategy.parameters import apply_params
 from .engine import PairData, SimResult, monthly_ticks, prepare_pair, simulate, trades_frame
+from .export import to_freqtrade
+from .metrics import compute_metrics, market_change, settings_metrics, wallet_history
+from .report import Summary, summary
 from .settings import ResolvedSettings, resolve
 from .signals import FramesSource, PairFailure, analyze_pair, load_frames
 
 __all__ = ["BacktestResult", "backtest", "parse_timerange", "repaint_report"]
+
+_EPOCH = datetime.fromtimestamp(0, UTC)
 
 
 def parse_timerange(timerange: str | None) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
@@ -62,7 +67,8 @@ class BacktestResult:
     * ``settings``: the resolved values (``stake_currency``, ``dry_run_wallet``,
       ``starting_balance``, ``stake_amount``, ``max_open_trades``, ``minimal_roi``,
       ``stoploss``, ``trailing_*``, ``fee``, ``timeframe``, ``strategy``, ...);
-    * ``start`` / ``end``: the backtest range (first and last candle simulated);
+    * ``start`` / ``end``: the backtest range (first and last candle simulated; the Unix epoch
+      when no pair could be backtested);
     * ``strategy_name``; ``rejected_signals`` (entries refused for lack of a trade slot);
       ``final_balance``; ``pairs`` (in Freqtrade's pair order);
     * ``left_open``: trades still open at the end whose forced exit could not fill (the last
@@ -82,8 +88,8 @@ class BacktestResult:
         timings: dict[str, float],
         frames: dict[str, pd.DataFrame],
         settings: dict[str, Any],
-        start: datetime | None,
-        end: datetime | None,
+        start: datetime,
+        end: datetime,
         strategy_name: str,
         rejected_signals: int,
         final_balance: float,
@@ -93,6 +99,7 @@ class BacktestResult:
         resolved: ResolvedSettings,
         stake_currency: str,
         strategy: Any,
+        market: dict[str, pd.DataFrame] | None = None,
     ) -> None:
         self.trades = trades
         self.errors = errors
@@ -110,42 +117,67 @@ class BacktestResult:
         self._resolved = resolved
         self._stake_currency = stake_currency
         self._strategy = strategy
+        # the candles of each pair up to the end, startup candles included: Freqtrade's market
+        # change is computed on the loaded candles from the backtest's start
+        self._market = market if market is not None else frames
         self._metrics: dict[str, Any] | None = None
 
     @property
     def metrics(self) -> dict[str, Any]:
-        """Freqtrade's backtest metrics (computed once)."""
+        """Freqtrade's backtest statistics (computed once): the keys of the ``strategy`` entry
+        of Freqtrade's result file (``generate_strategy_stats``), ``wallet_stats`` and the
+        reported settings included; only the trade list, the locks and the run's wall-clock
+        times are left out."""
         if self._metrics is None:
-            from . import metrics  # type: ignore[attr-defined]
-
-            self._metrics = metrics.compute_metrics(
+            # Freqtrade reports the dry-run wallet as the starting balance (not the tradable part)
+            starting_balance = float(self.settings["dry_run_wallet"])
+            timeframe = str(self.settings["timeframe"])
+            reported = dict(self.settings)
+            slots = reported.get("max_open_trades", -1)
+            if isinstance(slots, float) and slots.is_integer():
+                reported["max_open_trades"] = int(slots)  # as given (an int), not the float
+            wallet = wallet_history(
                 self.trades,
-                starting_balance=float(self.settings["starting_balance"]),
+                self.frames,
+                starting_balance=starting_balance,
                 stake_currency=self._stake_currency,
-                start=self.start or datetime.fromtimestamp(0, UTC),
-                end=self.end or datetime.fromtimestamp(0, UTC),
-                market_change=metrics.market_change(self.frames),
-                max_open_trades=self.settings["max_open_trades"],
+                start=self.start,
+                end=self.end,
+                timeframe=timeframe,
+                pairs=self.pairs,
             )
+            computed = compute_metrics(
+                self.trades,
+                starting_balance=starting_balance,
+                stake_currency=self._stake_currency,
+                start=self.start,
+                end=self.end,
+                market_change=market_change(self._market, min_date=self.start),
+                max_open_trades=reported["max_open_trades"],
+                pairs=self.pairs,
+                final_balance=self.final_balance,
+                rejected_signals=self.rejected_signals,
+                wallet=wallet,
+            )
+            computed.update(settings_metrics(reported, strategy_name=self.strategy_name))
+            self._metrics = computed
         return self._metrics
 
-    def summary(self) -> Any:
-        """Freqtrade's backtest report tables (per pair, exit reasons, totals)."""
-        from . import report  # type: ignore[attr-defined]
-
-        return report.summary(self)
+    def summary(self) -> Summary:
+        """Freqtrade's backtest report tables (per pair, exit reasons, totals, failed pairs):
+        text when printed, HTML in a notebook."""
+        return summary(self)
 
     def plot(self, pair: str, **kwargs: Any) -> Any:
         """Candles, indicators, each trade's entry and exit, equity and drawdown."""
-        from . import plot  # type: ignore[attr-defined]
+        from .plot import plot_backtest  # matplotlib, imported when a plot is asked for
 
-        return plot.plot_backtest(self, pair, **kwargs)
+        return plot_backtest(self, pair, **kwargs)
 
     def to_freqtrade(self, directory: str | Path) -> Path:
-        """Write Freqtrade's backtest result files (for ``backtesting-show`` and FreqUI)."""
-        from . import export  # type: ignore[attr-defined]
-
-        return export.to_freqtrade(self, directory)
+        """Write Freqtrade's backtest result files (for ``backtesting-show`` and FreqUI);
+        returns the zip's path."""
+        return to_freqtrade(self, directory)
 
     def resimulate(self, **overrides: Any) -> BacktestResult:
         """The same signals simulated with other trading settings (``stoploss=``,
@@ -172,6 +204,7 @@ class BacktestResult:
             outcome,
             self._stake_currency,
             {"signals": 0.0, "simulation": elapsed},
+            self._market,
         )
 
     def __repr__(self) -> str:
@@ -179,7 +212,7 @@ class BacktestResult:
         profit = float(self.trades["profit_abs"].sum()) if trades else 0.0
         span = (
             f"{self.start:%Y-%m-%d %H:%M} .. {self.end:%Y-%m-%d %H:%M}"
-            if self.start and self.end
+            if self.pairs
             else "no candles"
         )
         errors = f", {len(self.errors)} pair(s) failed" if self.errors else ""
@@ -292,6 +325,7 @@ def backtest(
     pairs = list(producer_frames)
     errors: dict[str, str] = {}
     analyzed: dict[str, pd.DataFrame] = {}
+    market: dict[str, pd.DataFrame] = {}
     prepared: list[PairData] = []
     bot_start = getattr(instance, "bot_start", None)
     if callable(bot_start):
@@ -323,9 +357,11 @@ def backtest(
                 ]
             done = analyze_pair(instance, pair, pair_candles, source, lambda: pairs)
             trimmed = _trim(done.frame, start_at, stop_at, startup)
-            ticks = monthly_ticks(_trim(done.candles, None, stop_at, 0))
+            loaded = _trim(done.candles, None, stop_at, 0)
+            ticks = monthly_ticks(loaded)
             prepared.append(prepare_pair(pair, trimmed, ticks, resolved.sim.price_precision))
             analyzed[pair] = trimmed
+            market[pair] = loaded
         except PairFailure as exc:
             errors[pair] = exc.message
         except Exception as exc:  # anything else: report it for this pair, keep the others
@@ -354,6 +390,7 @@ def backtest(
         outcome,
         currency,
         {"signals": signals_time, "simulation": simulation_time},
+        market,
     )
 
 
@@ -367,14 +404,16 @@ def _result(
     outcome: SimResult,
     currency: str,
     timings: dict[str, float],
+    market: dict[str, pd.DataFrame],
 ) -> BacktestResult:
     live = [p for p in prepared if len(p)]
+    # Without any candle simulated (every pair failed), the range is the Unix epoch.
     start = (
         datetime.fromtimestamp(min(p.first_date for p in prepared if p.first_date >= 0) / 1e9, UTC)
         if any(p.first_date >= 0 for p in prepared)
-        else None
+        else _EPOCH
     )
-    end = datetime.fromtimestamp(max(int(p.dates[-1]) for p in live) / 1e9, UTC) if live else None
+    end = datetime.fromtimestamp(max(int(p.dates[-1]) for p in live) / 1e9, UTC) if live else start
     return BacktestResult(
         trades=trades,
         errors=errors,
@@ -392,6 +431,7 @@ def _result(
         resolved=resolved,
         stake_currency=currency,
         strategy=instance,
+        market=market,
     )
 
 

@@ -3,7 +3,7 @@
 The keys, values and types are those of the ``strategy`` entry Freqtrade stores in its backtest
 result (``total_trades``, ``profit_total``, ``max_drawdown_account``, ``sharpe``, ...), so a
 result can be compared with Freqtrade's, exported for ``freqtrade backtesting-show`` and read by
-code written against Freqtrade's results. ``tests/interop/oracle_tests/parity_metrics.py``
+code written against Freqtrade's results. ``tests/interop/oracle_tests/test_metrics_parity.py``
 checks them against Freqtrade's own functions, on generated trades and on whole backtests run
 by Freqtrade's ``Backtesting``.
 
@@ -778,7 +778,11 @@ def wallet_history(
     ``currency``, ``rate``, ``balance``.
 
     ``trades`` in the order they closed (the results frame's order), ``pairs`` in the
-    backtest's pair order (default: ``frames``' order), ``frames`` the analyzed candles."""
+    backtest's pair order (default: ``frames``' order), ``frames`` the analyzed candles.
+
+    Trades left open at the end (``exit_reason`` ``"force_exit"``) are closed by Freqtrade after
+    its last capture, even when their pair's candles (and so their ``close_date``) end earlier:
+    their stake stays in them up to ``end``."""
     step = timeframe_to_timedelta(timeframe)
     order = {pair: index for index, pair in enumerate(pairs if pairs is not None else frames)}
     opens = {
@@ -802,13 +806,16 @@ def wallet_history(
             amount = entries[0]["amount"]
             if entries[0].get("safe_price") is not None:
                 stake = _decimal_product(entries[0]["safe_price"], amount)
+        closed_at = pd.Timestamp(row.close_date)
+        if row.exit_reason == "force_exit":
+            closed_at = max(closed_at, pd.Timestamp(end) + step)
         records.append(
             (
                 pd.Timestamp(row.open_date),
                 order.get(row.pair, len(order)),
                 position,
                 row.pair,
-                pd.Timestamp(row.close_date),
+                closed_at,
                 stake,
                 amount,
                 row.profit_abs,

@@ -323,7 +323,11 @@ def _finish(strategy: object, values: dict[str, Any]) -> ResolvedSettings:
         stoploss_after_fill=overridden(strategy, "custom_stoploss")
         and "after_fill" in inspect.signature(strategy.custom_stoploss).parameters,  # type: ignore[attr-defined]
     )
-    values["minimal_roi"] = {str(k): v for k, v in roi}
+    # sorted by minutes, with the values as given (Freqtrade reports them as written: an int
+    # stays an int)
+    values["minimal_roi"] = {
+        str(k): v for k, v in sorted(dict(values["minimal_roi"]).items(), key=lambda i: int(i[0]))
+    }
     values["strategy"] = values.get("strategy") or type(strategy).__name__
     values["starting_balance"] = (
         sim.available_capital

@@ -12,6 +12,7 @@ Data modes:
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -234,6 +235,21 @@ class AnalyzedPair:
     frame: pd.DataFrame  # the analyzed frame (before trimming)
 
 
+def _where(exc: BaseException) -> str:
+    """The innermost line of the strategy's code (not ours, not a library's) that raised."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    package = str(Path(__file__).resolve().parents[1])
+    mine = [
+        f
+        for f in frames
+        if not f.filename.startswith(package) and "site-packages" not in f.filename
+    ]
+    frame = (mine or frames)[-1] if frames else None
+    if frame is None:
+        return "in its populate_* methods"
+    return f"in {frame.name}, {Path(frame.filename).name} line {frame.lineno}"
+
+
 def analyze_pair(
     strategy: Any,
     pair: str,
@@ -248,7 +264,9 @@ def analyze_pair(
         frame = analyze(strategy, candles.copy(), pair)
     except Exception as exc:
         raise PairFailure(
-            pair, f"the strategy raised {type(exc).__name__}: {exc} (in its populate_* methods)"
+            pair,
+            f"the strategy raised {type(exc).__name__}: {exc} ({_where(exc)}, analyzing the "
+            f"{len(candles)} candles {candles['date'].iloc[0]} .. {candles['date'].iloc[-1]})",
         ) from exc
     missing = [c for c in ("enter_long", "exit_long") if c not in frame.columns]
     if "enter_long" in missing:

@@ -37,10 +37,65 @@ START_TIMEOUT = 60.0  # first start imports Freqtrade (cold caches on CI)
 COMMAND_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
 
-# Differential tests that import Freqtrade: run inside the oracle venv by test_oracle_merge.py.
+# Differential tests that import Freqtrade: run inside the oracle venv by run_oracle_pytest.
 collect_ignore = ["oracle_tests"]
+ORACLE_TESTS = Path(__file__).resolve().parent / "oracle_tests"
 
 _PROCESSES = pytest.StashKey[list["OracleProcess"]]()
+
+
+# --- the differential tests inside the oracle venv
+
+
+def _text(value: str | bytes | None) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else (value or "")
+
+
+def run_oracle_pytest(
+    oracle_python: Path,
+    paths: Sequence[str],
+    *extra_args: str,
+    timeout: float,
+    hints: dict[str, str] | None = None,
+) -> str:
+    """Run ``oracle_tests/<path>`` files with pytest INSIDE the oracle venv (they import
+    Freqtrade): ``<oracle python> -m pytest <files> -c oracle_tests/pytest.ini`` (its own ini:
+    rootdir and confcutdir there, so our conftests stay out of that venv), with
+    ``PYTHONPATH=<repo>``. Fails the calling test with the output when the run fails, times out
+    or skips anything; ``hints``: ``{text in the output: what to tell instead}``. Returns the
+    output."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1"}
+    command = [
+        str(oracle_python),
+        "-m",
+        "pytest",
+        *(str(ORACLE_TESTS / path) for path in paths),
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-c",
+        str(ORACLE_TESTS / "pytest.ini"),
+        *extra_args,
+    ]
+    try:
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            cwd=str(ORACLE_TESTS),
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"the differential run took over {timeout} s:\n{_text(exc.stdout)[-20_000:]}")
+    output = f"$ {' '.join(command)}\n{done.stdout[-20_000:]}\n{done.stderr[-5000:]}"
+    for text, hint in (hints or {}).items():
+        if text in output:
+            pytest.fail(hint, pytrace=False)
+    assert done.returncode == 0, output
+    assert " passed" in done.stdout and "skipped" not in done.stdout, output
+    return output
 
 
 # --- locating the oracle

@@ -1,6 +1,6 @@
 """Backtest statistics and result files against Freqtrade 2026.9.
 
-* ``oracle_tests/parity_metrics.py`` runs inside the oracle venv (it imports Freqtrade): our
+* ``oracle_tests/test_metrics_parity.py`` runs inside the oracle venv (it imports Freqtrade): our
   ``compute_metrics`` / ``settings_metrics`` / ``market_change`` against Freqtrade's
   ``generate_strategy_stats`` / ``calculate_market_change`` on trades made by Freqtrade's own
   trade model (``PC_METRICS_CASES``, default 500, plus market-change cases), and on whole
@@ -13,52 +13,31 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from backtest_fakes import sample_result  # tests/, on the path as the tests' base directory
 
+import producerconsumer as pc
 from producerconsumer.backtest.export import to_freqtrade
+from producerconsumer.strategy import IStrategy
 
-from .conftest import REPO
+from .conftest import REPO, run_oracle_pytest
 
-ORACLE_TESTS = Path(__file__).resolve().parent / "oracle_tests"
 DIFFERENTIAL_TIMEOUT = 900  # 500 cases take ~5 minutes on two busy cores
 COMMAND_TIMEOUT = 180
+RECORDING = REPO / "notebooks" / "data" / "demo-session.pcrec"
 
 pytestmark = pytest.mark.oracle
 
 
 @pytest.mark.slow
+@pytest.mark.differential
 def test_metrics_match_freqtrade(oracle_python: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1"}
-    command = [
-        str(oracle_python),
-        "-m",
-        "pytest",
-        str(ORACLE_TESTS / "parity_metrics.py"),
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "-c",
-        str(ORACLE_TESTS / "pytest.ini"),
-    ]
-    try:
-        done = subprocess.run(
-            command,
-            capture_output=True,
-            text=True,
-            timeout=DIFFERENTIAL_TIMEOUT,
-            env=env,
-            cwd=str(ORACLE_TESTS),
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"the differential run took over {DIFFERENTIAL_TIMEOUT} s:\n{exc.stdout}")
-    output = f"$ {' '.join(command)}\n{done.stdout[-20_000:]}\n{done.stderr[-5000:]}"
-    assert done.returncode == 0, output
-    assert " passed" in done.stdout and "skipped" not in done.stdout, output
+    run_oracle_pytest(oracle_python, ["test_metrics_parity.py"], timeout=DIFFERENTIAL_TIMEOUT)
 
 
 def _freqtrade(oracle_python: Path, args: list[str], cwd: Path) -> subprocess.CompletedProcess:
@@ -100,6 +79,56 @@ def test_backtesting_show_reads_our_export(oracle_python: Path, tmp_path: Path) 
     for reason in ("roi", "stop_loss", "force_exit"):
         assert reason in text, output
     assert "Drawdown start" in text and "2026-01-01 05:00:00" in text, output
+
+
+class _FollowsTheProducer(IStrategy):
+    """Enters where the producer's RSI is low (its frame merged as a consumer does)."""
+
+    timeframe = "5m"
+    stoploss = -0.05
+    minimal_roi = {"0": 0.01}  # noqa: RUF012
+
+    def populate_indicators(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
+        producer, _ = self.dp.get_producer_df(metadata["pair"])
+        return dataframe.merge(producer[["date", "rsi"]], on="date", how="left")
+
+    def populate_entry_trend(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
+        dataframe["enter_long"] = (dataframe["rsi"] < 40).astype(int)
+        return dataframe
+
+
+def test_backtesting_show_reads_a_real_backtest(oracle_python: Path, tmp_path: Path) -> None:
+    """``to_freqtrade`` of a ``pc.backtest`` result (the committed demo recording, as seen)."""
+    result = pc.backtest(
+        _FollowsTheProducer, RECORDING, mode="as_seen", stake_amount=100, max_open_trades=2
+    )
+    assert not result.errors and len(result.trades) > 3
+    zip_path = result.to_freqtrade(tmp_path / "backtest_results")
+    userdir = tmp_path / "user_data"
+    userdir.mkdir()
+    done = _freqtrade(
+        oracle_python,
+        ["backtesting-show", "--userdir", str(userdir), "--backtest-filename", str(zip_path)],
+        tmp_path,
+    )
+    output = f"{done.stdout}\n{done.stderr}"
+    assert done.returncode == 0, output
+    metrics = result.metrics
+    for text in (
+        "BACKTESTING REPORT",
+        "SUMMARY METRICS",
+        "_FollowsTheProducer",
+        "BTC/USDT",
+        "ETH/USDT",
+        f"{metrics['profit_total_abs']:.3f} USDT",
+        f"{metrics['max_drawdown_abs']:.3f} USDT",
+        metrics["backtest_start"],
+        metrics["backtest_end"],
+    ):
+        assert text in done.stdout, f"{text!r} not in\n{output}"
+    # the first TOTAL row (the per-pair table's): the trade count right after the label
+    totals = re.findall(r"TOTAL\W+(\d+)\W", done.stdout)
+    assert totals and totals[0] == str(metrics["total_trades"]), output
 
 
 LOADER = """

@@ -640,6 +640,9 @@ class FreqtradeRunner:
         finally:
             del bt._get_ohlcv_as_lists
         finished = time.perf_counter()
+        self.content = result
+        self.data = frames
+        self.range = (min_date, max_date)
         # analysis: populate_indicators (advise_all_indicators) and the entry/exit signals
         # (inside Backtesting.backtest); loop: the rest of Backtesting.backtest
         self.timings = {
@@ -650,12 +653,64 @@ class FreqtradeRunner:
         }
         return result["results"]
 
+    def statistics(self, scenario: dict[str, Any], name: str) -> dict[str, Any]:
+        """Freqtrade's statistics of the last run (``generate_backtest_stats``, as
+        ``Backtesting.start`` makes them), with the config Freqtrade's strategy resolver would
+        have left after loading the scenario's settings from a config file."""
+        from freqtrade.optimize.optimize_reports import generate_backtest_stats
+
+        s = scenario["settings"]
+        config = dict(self.content["config"])
+        for key in SETTINGS_REPORTED:
+            if s.get(key) is None:
+                config.pop(key, None)  # None cannot be in a config: the key is absent
+            else:
+                config[key] = s[key]
+        config["max_open_trades"] = (
+            float("inf") if s["max_open_trades"] == -1 else s["max_open_trades"]
+        )
+        config["timeframe"] = scenario.get("timeframe", TIMEFRAME)
+        for key in ("trading_mode", "margin_mode"):
+            # Freqtrade's start-up turns these into str enums, written to the file as strings
+            config[key] = getattr(config[key], "value", config[key])
+        content = {
+            **self.content,
+            "results": self.content["results"].copy(),
+            "config": config,
+            "run_id": "x",
+            "backtest_start_time": 0,
+            "backtest_end_time": 0,
+        }
+        min_date, max_date = self.range
+        data = {pair: frame.copy() for pair, frame in self.data.items()}
+        stats = generate_backtest_stats(data, {name: content}, min_date, max_date)
+        return stats["strategy"][name]
+
+
+# the settings Freqtrade reports next to its statistics, as given in the scenario
+SETTINGS_REPORTED = (
+    "minimal_roi",
+    "stoploss",
+    "trailing_stop",
+    "trailing_stop_positive",
+    "trailing_stop_positive_offset",
+    "trailing_only_offset_is_reached",
+    "use_custom_stoploss",
+    "use_exit_signal",
+    "exit_profit_only",
+    "exit_profit_offset",
+    "ignore_roi_if_entry_signal",
+    "stake_amount",
+    "dry_run_wallet",
+)
+
 
 # --------------------------------------------------------------------------------------------
 # our side and the comparison
 
 
-def run_ours(scenario: dict[str, Any]) -> pd.DataFrame:
+def run_ours(scenario: dict[str, Any]) -> Any:
+    """``pc.backtest`` of the scenario: its ``BacktestResult``."""
     from producerconsumer.backtest import backtest
     from producerconsumer.strategy import IStrategy
 
@@ -685,7 +740,7 @@ def run_ours(scenario: dict[str, Any]) -> pd.DataFrame:
     )
     if result.errors:
         raise AssertionError(f"our backtest reported errors: {result.errors}")
-    return result.trades
+    return result
 
 
 COMPARED_EXACT = [
@@ -753,14 +808,44 @@ def compare(ft: pd.DataFrame, ours: pd.DataFrame) -> list[str]:
     return problems
 
 
+# Keys of Freqtrade's statistics that ``result.metrics`` leaves out: the trade list (that is
+# ``result.trades``), the locks (no protections) and the wall-clock times of the run.
+NOT_IN_METRICS = {"trades", "locks", "backtest_run_start_ts", "backtest_run_end_ts"}
+
+
+def compare_metrics(theirs: dict[str, Any], ours: dict[str, Any]) -> list[str]:
+    """Every statistic, by ``test_metrics_parity.py``'s rules (numbers to 1e-12 relative, the rest
+    exactly, the same keys in the same order inside tables)."""
+    from test_metrics_parity import assert_same
+
+    problems: list[str] = []
+    missing = set(theirs) - set(ours) - NOT_IN_METRICS
+    if missing:
+        problems.append(f"metrics: Freqtrade's keys we lack: {sorted(missing)}")
+    extra = set(ours) - set(theirs)
+    if extra:
+        problems.append(f"metrics: keys Freqtrade does not have: {sorted(extra)}")
+    for key in ours:
+        if key not in theirs:
+            continue
+        try:
+            assert_same(ours[key], theirs[key], f"metrics {key}")
+        except AssertionError as exc:
+            problems.append(str(exc))
+    return problems
+
+
 def run_many(
-    first_seed: int, count: int, budget: float | None = None
-) -> tuple[int, int, list[str]]:
-    """Run scenarios ``first_seed ..``; returns (run, trades compared, failure reports)."""
+    first_seed: int, count: int, budget: float | None = None, metrics_every: int = 1
+) -> tuple[int, int, int, list[str]]:
+    """Run scenarios ``first_seed ..``; returns (run, trades compared, scenarios whose metrics
+    were compared, failure reports). The metrics are compared on every ``metrics_every``-th
+    scenario (``result.metrics`` against Freqtrade's ``generate_backtest_stats``)."""
     failures: list[str] = []
     started = time.monotonic()
     trades = 0
     done = 0
+    with_metrics = 0
     with tempfile.TemporaryDirectory() as tmp:
         runner = FreqtradeRunner(Path(tmp))
         try:
@@ -770,12 +855,19 @@ def run_many(
                 scenario = make_scenario(seed)
                 ft = runner.run(scenario)
                 try:
-                    ours = run_ours(scenario)
+                    result = run_ours(scenario)
                 except Exception as exc:  # report, keep going
                     failures.append(f"seed {seed} ({scenario['kind']}): ours raised {exc!r}")
                     done += 1
                     continue
-                problems = compare(ft, ours)
+                problems = compare(ft, result.trades)
+                if not problems and seed % metrics_every == 0:
+                    theirs = runner.statistics(scenario, result.strategy_name)
+                    try:
+                        problems = compare_metrics(theirs, result.metrics)
+                    except Exception as exc:  # report, keep going
+                        problems = [f"our metrics raised {exc!r}"]
+                    with_metrics += 1
                 if problems:
                     failures.append(
                         f"seed {seed} ({scenario['kind']}, settings {scenario['settings']}, "
@@ -785,7 +877,7 @@ def run_many(
                 done += 1
         finally:
             runner.close()
-    return done, trades, failures
+    return done, trades, with_metrics, failures
 
 
 def bench(pairs: int, rows: int) -> dict[str, Any]:
@@ -819,16 +911,21 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--budget", type=float, default=None)
     parser.add_argument("--show", type=int, default=3)
+    parser.add_argument("--metrics-every", type=int, default=1)
     args = parser.parse_args()
     if args.bench:
         import json
 
         print("@@ " + json.dumps(bench(*args.bench)))
         return 0
-    done, trades, failures = run_many(args.seed, args.count, args.budget)
+    done, trades, with_metrics, failures = run_many(
+        args.seed, args.count, args.budget, args.metrics_every
+    )
     for failure in failures[: args.show]:
         print(failure, "\n")
-    print(f"{done} scenarios, {trades} trades, {len(failures)} failing")
+    print(
+        f"{done} scenarios ({with_metrics} with metrics), {trades} trades, {len(failures)} failing"
+    )
     return 1 if failures else 0
 
 

@@ -4,7 +4,10 @@ random candles and signals, random ROI tables, stoplosses, trailing settings, fe
 ``max_open_trades``, timeframes, missing candles, price ticks changing between months, and the
 callbacks; half of them pass Freqtrade's own ``IStrategy`` subclass to ``pc.backtest``. Every
 column of every trade must match, in Freqtrade's order (floats to 1e-9 relative, the rest
-exactly, the orders too), and the columns and dtypes.
+exactly, the orders too), and the columns and dtypes. On every ``PC_BACKTEST_METRICS_EVERY``-th
+scenario (default 5: 200 of the 1000) ``result.metrics`` must also equal Freqtrade's
+``generate_backtest_stats`` of its own run, key for key (``wallet_stats`` and the reported
+settings included), by ``test_metrics_parity.py``'s rules.
 
 Started by ``tests/interop/test_oracle_backtest.py``. ``PC_BACKTEST_SCENARIOS`` (default 1000)
 scenarios from seed ``PC_BACKTEST_SEED`` (default: random, printed), within
@@ -24,8 +27,12 @@ def test_trades_match_freqtrade() -> None:
     count = int(os.environ.get("PC_BACKTEST_SCENARIOS", "1000"))
     budget = float(os.environ.get("PC_BACKTEST_BUDGET", "420"))
     seed = int(os.environ.get("PC_BACKTEST_SEED", str(random.randrange(1_000_000_000))))
-    done, trades, failures = backtest_scenarios.run_many(seed, count, budget)
-    print(f"seeds {seed}..{seed + done - 1}: {done} scenarios, {trades} trades compared")
+    every = int(os.environ.get("PC_BACKTEST_METRICS_EVERY", "5"))
+    done, trades, with_metrics, failures = backtest_scenarios.run_many(seed, count, budget, every)
+    print(
+        f"seeds {seed}..{seed + done - 1}: {done} scenarios, {trades} trades compared, "
+        f"metrics compared on {with_metrics}"
+    )
     assert not failures, f"{len(failures)} of {done} scenarios differ:\n\n" + "\n\n".join(
         failures[:5]
     )
@@ -34,3 +41,4 @@ def test_trades_match_freqtrade() -> None:
         "PC_BACKTEST_BUDGET or lower PC_BACKTEST_SCENARIOS"
     )
     assert trades > done  # the scenarios do trade
+    assert with_metrics >= done // every  # and the metrics were compared

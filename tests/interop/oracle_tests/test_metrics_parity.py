@@ -2,8 +2,7 @@
 against Freqtrade 2026.9's own statistics on the same trades.
 
 Started by ``tests/interop/test_oracle_metrics.py`` as ``<oracle python> -m pytest <this file>
--c <this dir>/pytest.ini`` with ``PYTHONPATH=<repo>``. Its name does not match ``test_*.py`` on
-purpose: ``test_oracle_merge.py`` runs this directory, and this file is run on its own.
+-c <this dir>/pytest.ini`` with ``PYTHONPATH=<repo>`` (each runner names its own files here).
 
 The trades are Freqtrade's: real ``LocalTrade`` objects with filled entry and exit orders, closed
 by ``LocalTrade.close`` (profit, fees and rounding as Backtesting makes them), turned into the

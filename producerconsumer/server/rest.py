@@ -130,7 +130,12 @@ class JwtSigner:
     def issue(self, username: str, kind: str, now: float | None = None) -> str:
         issued = int(time.time() if now is None else now)
         lifetime = ACCESS_LIFETIME if kind == "access" else REFRESH_LIFETIME
-        claims = {"identity": {"u": username}, "exp": issued + lifetime, "iat": issued, "type": kind}
+        claims = {
+            "identity": {"u": username},
+            "exp": issued + lifetime,
+            "iat": issued,
+            "type": kind,
+        }
         signing_input = f"{self._HEADER}.{_b64(orjson.dumps(claims))}"
         return f"{signing_input}.{_b64(self._sign(signing_input))}"
 
@@ -189,9 +194,7 @@ def _int_param(
     try:
         value = int(raw)
     except ValueError:
-        raise _Unprocessable(
-            _invalid("query", name, "Input should be a valid integer")
-        ) from None
+        raise _Unprocessable(_invalid("query", name, "Input should be a valid integer")) from None
     if minimum is not None and value < minimum:
         raise _Unprocessable(
             _invalid("query", name, f"Input should be greater than or equal to {minimum}")
@@ -244,9 +247,7 @@ class RestApp:
 
     # --- dispatch
 
-    def handle(
-        self, method: str, target: str, headers: Mapping[str, str], body: bytes
-    ) -> Response:
+    def handle(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Response:
         """One request: ``headers`` with lower-case names."""
         url = urlsplit(target)
         if not url.path.startswith(PREFIX + "/"):
@@ -476,13 +477,18 @@ def _column_values(series: pd.Series) -> list[Any]:
             for i in np.flatnonzero(bad).tolist():
                 out[i] = None
         return out
-    if pd.api.types.is_integer_dtype(dtype) and not isinstance(dtype, pd.api.extensions.ExtensionDtype):
+    if pd.api.types.is_integer_dtype(dtype) and not isinstance(
+        dtype, pd.api.extensions.ExtensionDtype
+    ):
         return series.to_numpy().tolist()
-    result = []
+    result: list[Any] = []
     for value in series.tolist():
-        if value is None or value is pd.NA or value is pd.NaT:
-            result.append(None)
-        elif isinstance(value, float) and not math.isfinite(value):
+        if (
+            value is None
+            or value is pd.NA
+            or value is pd.NaT
+            or (isinstance(value, float) and not math.isfinite(value))
+        ):
             result.append(None)
         elif isinstance(value, np.generic):
             result.append(value.item())

@@ -43,8 +43,6 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from ..endpoint import WS_PATH, websockets_logger
-from .front import FrontProtocol, FrontTracker
-from .rest import RestApp
 from ..wire.messages import (
     EPOCH,
     MAX_CANDLES,
@@ -56,6 +54,8 @@ from ..wire.messages import (
     parse_request,
     whitelist_message,
 )
+from .front import FrontProtocol, FrontTracker
+from .rest import RestApp
 
 __all__ = ["WS_PATH", "FrameSource", "ProducerServer"]
 

@@ -26,6 +26,7 @@ from live_procs import (
     LineProcess,
     ProcessError,
     Producer,
+    TOKEN,
     Row,
     check_shared_clock,
     run_worker,
@@ -78,6 +79,25 @@ def our_sync(producer: Producer, workdir: Path, runs: int) -> SyncResult:
                 raise RuntimeError(f"our consumer stored something unexpected: {run}")
             bucket.append(_run_from_times(producer, run["t_start"], run["t_ready"]))
     return result
+
+
+def bare_receive(producer: Producer, runs: int) -> list[float]:
+    """A bare websockets client: connect, one all-pairs ``analyzed_df`` request, until every
+    reply arrived (bytes only, nothing decoded); seconds per run."""
+    from websockets.sync.client import connect
+
+    from producerconsumer.wire import messages as wire
+
+    url = f"ws://127.0.0.1:{producer.port}/api/v1/message/ws?token={TOKEN}"
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        with connect(url, max_size=None, compression=None) as ws:
+            ws.send(wire.analyzed_df_request(wire.MAX_CANDLES))
+            for _ in producer.pairs:
+                ws.recv(timeout=SYNC_TIMEOUT)
+        times.append(time.perf_counter() - started)
+    return times
 
 
 def sync_worker(spec: dict[str, Any]) -> dict[str, Any]:

@@ -23,10 +23,10 @@ from _common import DASH, fmt_s, median, ratio
 from live_procs import (
     COMMAND_TIMEOUT,
     SYNC_TIMEOUT,
+    TOKEN,
     LineProcess,
     ProcessError,
     Producer,
-    TOKEN,
     Row,
     check_shared_clock,
     run_worker,

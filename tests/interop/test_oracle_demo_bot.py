@@ -55,9 +55,9 @@ def demo() -> Iterator[DemoProducer]:
 def ft_client(oracle_python: Path, tmp_path: Path, url: str, calls: list[Any]) -> dict[str, Any]:
     calls_file, out = tmp_path / "calls.json", tmp_path / "out.json"
     calls_file.write_text(json.dumps(calls))
+    script = str(ORACLE_DIR / "ft_client.py")
     done = subprocess.run(
-        [str(oracle_python), str(ORACLE_DIR / "ft_client.py"), url, USER, PASSWORD]
-        + [str(calls_file), str(out)],
+        [str(oracle_python), script, url, USER, PASSWORD, str(calls_file), str(out)],
         capture_output=True,
         text=True,
         timeout=120,

@@ -52,6 +52,14 @@ class FrontTracker:
             front.abort()
 
 
+def _may_be_http(start: bytearray) -> bool:
+    """Whether the first bytes can begin an HTTP request line (``METHOD SP ...``)."""
+    method = bytes(start[:16]).split(b" ", 1)
+    if len(method) == 1:
+        return method[0].isalpha() and method[0].isupper() and len(method[0]) < 16
+    return bool(method[0]) and method[0].isalpha() and method[0].isupper()
+
+
 def _is_upgrade(head: bytes) -> bool:
     for line in head.split(b"\r\n")[1:]:
         name, _, value = line.partition(b":")
@@ -90,6 +98,12 @@ class FrontProtocol(asyncio.Protocol):
             self._feed(data)
             return
         self._buffer += data
+        if not _may_be_http(self._buffer):
+            # Not HTTP at all (a TLS hello on a plain port, garbage): websockets answers it
+            # as it always did, at once, instead of waiting for a head that never comes.
+            self._cancel_timer()
+            self._hand_over()
+            return
         end = self._buffer.find(b"\r\n\r\n")
         if end < 0:
             if len(self._buffer) > MAX_HEAD:

@@ -268,7 +268,7 @@ class RestApp:
             if path == "token/refresh":
                 return self._refresh(verb, headers)
             handler = self._routes.get((verb, path))
-            if handler is None or (head and path != "ping"):
+            if handler is None or head:  # HEAD only for ping, as Freqtrade
                 return _detail(405, "Method Not Allowed")
             denied = self._authenticate(headers)
             if denied is not None:

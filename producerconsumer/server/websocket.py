@@ -116,7 +116,10 @@ class ProducerServer:
     """Freqtrade's producer message websocket, serving a :class:`FrameSource`.
 
     ``tokens`` are the accepted ``ws_token`` values (Freqtrade's ``api_server.ws_token``: one
-    string or several). Start with :meth:`start` on the loop that should run it; every other
+    string or several). ``compression="deflate"`` accepts permessage-deflate when a client
+    offers it, as uvicorn does; the default (None) never compresses: on loopback compressing
+    megabytes of frames per connection costs far more than it saves (several times the whole
+    sync, on both ends), and every consumer takes either. Start with :meth:`start` on the loop that should run it; every other
     method must then be called on that loop.
     """
 
@@ -132,6 +135,7 @@ class ProducerServer:
         reply_backlog: int = 100,
         close_timeout: float = 1.0,
         rest: RestApp | None = None,
+        compression: str | None = None,
     ) -> None:
         candidates = [tokens] if isinstance(tokens, str) else list(tokens)
         if not all(isinstance(t, str) for t in candidates):
@@ -149,6 +153,7 @@ class ProducerServer:
         self.reply_backlog = reply_backlog
         self.close_timeout = close_timeout
         self.rest = rest
+        self.compression = compression
         self._server: Server | None = None
         self._clients: set[_Client] = set()
         self._fronts = FrontTracker()
@@ -188,6 +193,7 @@ class ProducerServer:
             close_timeout=self.close_timeout,
             max_size=16 * 2**20,  # uvicorn's default limit for incoming frames
             logger=_ws_log,
+            compression=self.compression,
             # Not a ServerConnection subclass but a factory of a wrapper around one (see
             # .front): REST requests are answered before websockets sees the connection.
             create_connection=cast(Any, self._front),

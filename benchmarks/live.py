@@ -2,6 +2,7 @@
 
     python benchmarks/live.py                   # + Freqtrade 2026.9 if the oracle venv is found
     python benchmarks/live.py --no-freqtrade    # ours only
+    python benchmarks/live.py --demo            # initial sync against pc.DemoProducer itself
 
 Prints one markdown section (an intro line, a table ``workload | ours | Freqtrade | ratio``,
 notes). Every producer is ``benchmarks/_producer_proc.py`` in a process of its own, serving

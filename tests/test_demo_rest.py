@@ -218,3 +218,37 @@ async def test_replies_are_encoded_once_per_candle(producer: DemoProducer) -> No
     message = wire.parse_message(after)
     assert isinstance(message, wire.AnalyzedFrame)
     assert message.frame["date"].iloc[-1] == producer.frame("BTC/USDT")["date"].iloc[-1]
+
+
+# --- the HTTP front on the websocket's port
+
+
+async def _raw(port: int, data: bytes, until_closed: bool = True) -> bytes:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(data)
+        await writer.drain()
+        return await asyncio.wait_for(reader.read(-1), WAIT) if until_closed else b""
+    finally:
+        writer.close()
+
+
+async def test_pipelined_requests_and_close(producer: DemoProducer) -> None:
+    assert producer.port is not None
+    one = b"GET /api/v1/ping HTTP/1.1\r\nhost: x\r\n\r\n"
+    last = b"GET /api/v1/version HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
+    answer = await _raw(producer.port, one + one + last)
+    assert answer.count(b"HTTP/1.1 200 ") == 2 and answer.count(b'{"status":"pong"}') == 2
+    assert answer.count(b"HTTP/1.1 401 ") == 1  # version needs credentials
+
+
+async def test_bad_requests_are_refused(producer: DemoProducer) -> None:
+    assert producer.port is not None
+    big = b"POST /api/v1/token/login HTTP/1.1\r\nhost: x\r\ncontent-length: 9999999\r\n\r\n"
+    assert (await _raw(producer.port, big)).startswith(b"HTTP/1.1 413 ")
+    # Not HTTP (binary, as a TLS hello on the plain port): handed to websockets, which
+    # refuses it as it always did, without waiting for a request head.
+    hello = bytes.fromhex("16030100a5010000a10303") + b"\x00" * 64 + b"\r\n"
+    started = asyncio.get_running_loop().time()
+    answer = await _raw(producer.port, hello)
+    assert b"200" not in answer and asyncio.get_running_loop().time() - started < 3

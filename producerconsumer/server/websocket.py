@@ -119,8 +119,8 @@ class ProducerServer:
     string or several). ``compression="deflate"`` accepts permessage-deflate when a client
     offers it, as uvicorn does; the default (None) never compresses: on loopback compressing
     megabytes of frames per connection costs far more than it saves (several times the whole
-    sync, on both ends), and every consumer takes either. Start with :meth:`start` on the loop that should run it; every other
-    method must then be called on that loop.
+    sync, on both ends), and every consumer takes either. Start with :meth:`start` on the loop
+    that should run it; every other method must then be called on that loop.
     """
 
     def __init__(

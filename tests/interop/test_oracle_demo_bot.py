@@ -105,6 +105,7 @@ def test_freqtrades_client_reads_every_endpoint_the_demo_serves(
         assert api.trades()["trade_id"].tolist() == [t["trade_id"] for t in r[5]["trades"]]
 
 
+@pytest.mark.slow
 def test_pair_candles_body_is_freqtrades(
     demo: DemoProducer,
     oracle_python: Path,
@@ -129,6 +130,7 @@ def test_pair_candles_body_is_freqtrades(
         assert mine == freqtrades
 
 
+@pytest.mark.slow
 def test_freqtrade_consumer_syncs_beside_a_trade_subscriber(
     demo: DemoProducer, start_ft_consumer
 ) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pandas as pd
 import pytest
 from websockets.sync.client import connect
 
@@ -128,6 +129,16 @@ def test_pair_candles_body_is_freqtrades(
             mine.pop(moving)
             freqtrades.pop(moving)
         assert mine == freqtrades
+    # Our client reads both alike.
+    with (
+        pc.ProducerAPI(demo.producer_config()) as on_demo,
+        pc.ProducerAPI(f"http://127.0.0.1:{port}", username=USER, password=PASSWORD) as on_ft,
+    ):
+        for _, kwargs in calls:
+            pd.testing.assert_frame_equal(
+                on_demo.pair_candles(**kwargs), on_ft.pair_candles(**kwargs), check_exact=True
+            )
+        assert on_demo.whitelist() == on_ft.whitelist() == PAIRS
 
 
 @pytest.mark.slow

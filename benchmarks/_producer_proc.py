@@ -327,6 +327,85 @@ async def serve_commands(producer: Producer, deflate: bool) -> None:
             emit({"reply": name, "ok": True, **result})
 
 
+async def serve_demo(pairs: int, candles: int, token: str) -> None:
+    """``--demo``: this package's own ``DemoProducer`` (whole bot, reply cache) instead of the
+    pre-encoding server above; ``conns`` records when each connection's first request and first
+    ``analyzed_df`` request arrived (its open time is its first request's)."""
+    from producerconsumer.demo import DemoProducer
+
+    started = time.perf_counter()
+    names = [f"P{i:03d}/USDT" for i in range(pairs)]
+    producer = DemoProducer(names, TIMEFRAME, candles, ws_token=token, tick=None)
+    built = time.perf_counter()
+    records: dict[int, dict[str, Any]] = {}
+    async with producer:
+        server = producer._server
+        assert server is not None
+        await server.warm()
+        encoded = time.perf_counter()
+        full_bytes = sum(len(server.analyzed_reply(name, MAX)) for name in names)
+        original = server._process
+
+        async def process(client: Any, text: str) -> bool:
+            now = time.perf_counter()
+            record = records.setdefault(
+                id(client),
+                {
+                    "number": len(records),
+                    "opened": now,
+                    "whitelist_request": None,
+                    "analyzed_request": None,
+                    "analyzed_done": None,
+                    "closed": None,
+                },
+            )
+            try:
+                kind = orjson.loads(text).get("type")
+            except (orjson.JSONDecodeError, AttributeError):
+                kind = None
+            if kind == "analyzed_df" and record["analyzed_request"] is None:
+                record["analyzed_request"] = now
+            return await original(client, text)
+
+        server._process = process  # type: ignore[method-assign]
+        loop = asyncio.get_running_loop()
+        lines: asyncio.Queue[str | None] = asyncio.Queue()
+
+        def read_stdin() -> None:
+            for line in sys.stdin:
+                loop.call_soon_threadsafe(lines.put_nowait, line)
+            loop.call_soon_threadsafe(lines.put_nowait, None)
+
+        emit(
+            {
+                "event": "listening",
+                "port": producer.port,
+                "pid": os.getpid(),
+                "pairs": names,
+                "candles": candles,
+                "rounds": 0,
+                "round_dates_ms": [],
+                "full_bytes": full_bytes,
+                "build_seconds": built - started,
+                "encode_seconds": encoded - built,
+            }
+        )
+        threading.Thread(target=read_stdin, name="stdin", daemon=True).start()
+        while (line := await lines.get()) is not None:
+            if not line.strip():
+                continue
+            name = orjson.loads(line).get("cmd")
+            if name == "clock":
+                emit({"reply": name, "ok": True, "now": time.perf_counter()})
+            elif name == "conns":
+                emit({"reply": name, "ok": True, "conns": list(records.values())})
+            elif name == "quit":
+                emit({"reply": name, "ok": True})
+                break
+            else:
+                emit({"reply": name, "ok": False, "error": f"--demo has no {name!r}"})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=100)
@@ -335,7 +414,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--token", required=True)
     parser.add_argument("--deflate", action="store_true", help="accept permessage-deflate")
+    parser.add_argument("--demo", action="store_true", help="serve pc.DemoProducer instead")
     args = parser.parse_args()
+    if args.demo:
+        asyncio.run(serve_demo(args.pairs, args.candles, args.token))
+        os._exit(0)
     data = build(args.pairs, args.candles, args.rounds, args.seed)
     asyncio.run(serve_commands(Producer(data, args.token), args.deflate))
     os._exit(0)  # the stdin thread may still be blocked in a read

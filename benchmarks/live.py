@@ -2,6 +2,7 @@
 
     python benchmarks/live.py                   # + Freqtrade 2026.9 if the oracle venv is found
     python benchmarks/live.py --no-freqtrade    # ours only
+    python benchmarks/live.py --demo            # initial sync against pc.DemoProducer itself
 
 Prints one markdown section (an intro line, a table ``workload | ours | Freqtrade | ratio``,
 notes). Every producer is ``benchmarks/_producer_proc.py`` in a process of its own, serving
@@ -33,7 +34,7 @@ import live_latency
 import live_scale
 import live_sync
 import pandas as pd
-from _common import find_oracle_python, fmt_mib, machine
+from _common import DASH, find_oracle_python, fmt_mib, machine
 from live_latency import Latency
 from live_procs import PACKAGE_ROOT, Producer, Row, start_producer
 from live_scale import ScaleResult
@@ -61,6 +62,7 @@ class Options:
     scale_pairs: int = SCALE_PAIRS
     idle_seconds: float = IDLE_SECONDS
     with_freqtrade: bool = True
+    demo: bool = False
 
 
 @dataclass
@@ -73,6 +75,7 @@ class Results:
     ft_latency: dict[str, Latency] = field(default_factory=dict)
     scale: ScaleResult | None = None
     freqtrade_note: str = ""
+    bare: list[float] = field(default_factory=list)
 
 
 def run(options: Options) -> Results:
@@ -84,6 +87,8 @@ def run(options: Options) -> Results:
             results.freqtrade_note = f"Freqtrade not measured: {why}."
     with tempfile.TemporaryDirectory(prefix="pc-live-") as tmp:
         workdir = Path(tmp)
+        if options.demo:
+            return _run_demo(options, results, oracle, workdir)
         rounds = options.rounds * len(live_latency.MODES)
         producer = start_producer(workdir, options.pairs, options.candles, rounds)
         results.producer = producer
@@ -116,6 +121,20 @@ def run(options: Options) -> Results:
     return results
 
 
+def _run_demo(options: Options, results: Results, oracle: Path | None, workdir: Path) -> Results:
+    """``--demo``: initial sync only, against this package's own ``DemoProducer``."""
+    producer = start_producer(workdir, options.pairs, options.candles, 0, demo=True)
+    results.producer = producer
+    try:
+        results.bare = live_sync.bare_receive(producer, options.runs)
+        results.ours_sync = live_sync.our_sync(producer, workdir, options.runs)
+        if oracle is not None:
+            results.ft_sync, _ = live_sync.freqtrade_sync(producer, oracle, workdir, options.runs)
+    finally:
+        producer.close()
+    return results
+
+
 def _medians(runs: int) -> str:
     return "one run" if runs == 1 else f"medians of {runs} runs"
 
@@ -126,12 +145,26 @@ def report(results: Results) -> str:
     rows: list[Row] = []
     if results.ours_sync is not None:
         rows += live_sync.rows(results.ours_sync, results.ft_sync, n, c)
+    if results.bare:
+        rows.append(
+            (
+                f"bare websockets client: {n} x {c} `analyzed_df` replies received",
+                f"{sorted(results.bare)[len(results.bare) // 2]:.2f} s",
+                DASH,
+                DASH,
+            )
+        )
     rows += live_latency.rows(results.ours_latency, results.ft_latency, n, options.gap_ms)
     if results.scale is not None:
         rows += live_scale.rows(results.scale)
+    served = (
+        "this package's `DemoProducer` (replies encoded once per candle, warmed at its start)"
+        if options.demo
+        else "pre-encoded messages"
+    )
     out = [
         f"Live paths over loopback (`benchmarks/live.py`): {_medians(options.runs)} per "
-        "side, each producer a separate process serving pre-encoded messages; "
+        f"side, each producer a separate process serving {served}; "
         "ratio = Freqtrade / ours.",
         "",
         "| workload | ours | Freqtrade | ratio |",
@@ -178,6 +211,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--scale-pairs", type=int, default=SCALE_PAIRS)
     parser.add_argument("--idle-seconds", type=float, default=IDLE_SECONDS)
     parser.add_argument("--no-freqtrade", action="store_true", help="ours only")
+    parser.add_argument(
+        "--demo", action="store_true", help="initial sync against pc.DemoProducer only"
+    )
     args = parser.parse_args(argv)
     options = Options(
         pairs=args.pairs,
@@ -190,6 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         scale_pairs=args.scale_pairs,
         idle_seconds=args.idle_seconds,
         with_freqtrade=not args.no_freqtrade,
+        demo=args.demo,
     )
     print(report(run(options)))
     return 0

@@ -136,12 +136,13 @@ class Producer:
 
 
 def spawn_producer(
-    workdir: Path, pairs: int, candles: int, rounds: int, seed: int = 0
+    workdir: Path, pairs: int, candles: int, rounds: int, seed: int = 0, demo: bool = False
 ) -> LineProcess:
-    """Start a producer process; :func:`producer_ready` waits until it listens."""
+    """Start a producer process; :func:`producer_ready` waits until it listens. ``demo``:
+    ``pc.DemoProducer`` (no latency rounds) instead of the pre-encoding benchmark server."""
     argv = [sys.executable, str(PRODUCER_SCRIPT), "--pairs", str(pairs)]
     argv += ["--candles", str(candles), "--rounds", str(rounds), "--seed", str(seed)]
-    argv += ["--token", TOKEN]
+    argv += ["--token", TOKEN] + (["--demo"] if demo else [])
     return LineProcess(f"producer-{seed}", argv, env(PACKAGE_ROOT), workdir)
 
 
@@ -160,8 +161,10 @@ def producer_ready(process: LineProcess) -> Producer:
     )
 
 
-def start_producer(workdir: Path, pairs: int, candles: int, rounds: int, seed: int = 0) -> Producer:
-    process = spawn_producer(workdir, pairs, candles, rounds, seed)
+def start_producer(
+    workdir: Path, pairs: int, candles: int, rounds: int, seed: int = 0, demo: bool = False
+) -> Producer:
+    process = spawn_producer(workdir, pairs, candles, rounds, seed, demo)
     try:
         return producer_ready(process)
     except BaseException:

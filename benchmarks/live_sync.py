@@ -23,6 +23,7 @@ from _common import DASH, fmt_s, median, ratio
 from live_procs import (
     COMMAND_TIMEOUT,
     SYNC_TIMEOUT,
+    TOKEN,
     LineProcess,
     ProcessError,
     Producer,
@@ -78,6 +79,25 @@ def our_sync(producer: Producer, workdir: Path, runs: int) -> SyncResult:
                 raise RuntimeError(f"our consumer stored something unexpected: {run}")
             bucket.append(_run_from_times(producer, run["t_start"], run["t_ready"]))
     return result
+
+
+def bare_receive(producer: Producer, runs: int) -> list[float]:
+    """A bare websockets client: connect, one all-pairs ``analyzed_df`` request, until every
+    reply arrived (bytes only, nothing decoded); seconds per run."""
+    from websockets.sync.client import connect
+
+    from producerconsumer.wire import messages as wire
+
+    url = f"ws://127.0.0.1:{producer.port}/api/v1/message/ws?token={TOKEN}"
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        with connect(url, max_size=None) as ws:  # offers permessage-deflate, as clients do
+            ws.send(wire.analyzed_df_request(wire.MAX_CANDLES))
+            for _ in producer.pairs:
+                ws.recv(timeout=SYNC_TIMEOUT)
+        times.append(time.perf_counter() - started)
+    return times
 
 
 def sync_worker(spec: dict[str, Any]) -> dict[str, Any]:

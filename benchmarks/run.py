@@ -24,6 +24,8 @@ Sections (each script also runs on its own and states its workload):
   workload (``live_sync.py``, ``live_latency.py``, ``live_scale.py``) over the processes of
   ``live_procs.py``: ``_producer_proc.py`` (our benchmark producer) and ``_ft_consumer_proc.py``
   (Freqtrade's consumer, timed, in its venv);
+* ``live-demo``  ``live.py --demo``: the initial sync against this package's own
+  ``DemoProducer`` (a bare websockets client, ours, Freqtrade's consumer);
 * ``redraw.py``  Dashboard redraw at 1500 candles, image and ipympl backends.
 
 ``_common.py`` holds what they share: timing (``median_ms``), percentiles, formatting
@@ -51,6 +53,7 @@ class Section:
     limit: int  # seconds
     quick: str  # arguments for --quick: sizes small enough to check that it runs
     takes_oracle: bool = False  # finds Freqtrade itself; ``--no-freqtrade`` when there is none
+    args: str = ""  # always passed
 
 
 SECTIONS: dict[str, Section] = {
@@ -64,6 +67,9 @@ SECTIONS: dict[str, Section] = {
         "--pairs 10 --candles 200 --runs 1 --rounds 2 "
         "--scale-producers 2 --scale-pairs 20 --idle-seconds 1",
         takes_oracle=True,
+    ),
+    "live-demo": Section(
+        "live.py", False, 300, "--pairs 10 --candles 200 --runs 1", takes_oracle=True, args="--demo"
     ),
     "redraw": Section("redraw.py", False, 300, "--updates 3 --warmup 1"),
 }
@@ -86,7 +92,8 @@ def run_section(name: str, oracle: Path | None, quick: bool = False) -> str:
     script, limit = section.script, section.limit
     python = str(oracle) if (section.in_oracle and oracle) else sys.executable
     env = os.environ | {"PYTHONPATH": str(REPO)}
-    argv = [python, str(HERE / script), *(section.quick.split() if quick else ())]
+    argv = [python, str(HERE / script), *section.args.split()]
+    argv += section.quick.split() if quick else ()
     if section.takes_oracle:
         if oracle is None:
             argv.append("--no-freqtrade")

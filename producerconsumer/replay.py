@@ -10,7 +10,10 @@ zlib sync flush, so a recording killed at any moment keeps everything written be
 any consumer, this package's or Freqtrade's own, connects to it as to the live producer. It
 rebuilds the producer's frames with the consumer's storage rules, serves full frames on request,
 and re-broadcasts the recorded broadcasts byte for byte at the recorded pace (scaled by
-``speed``).
+``speed``): frames, and the bot's own messages (trades, status, ...) that the recording consumer
+subscribed to, each to the clients subscribed to its type. With ``api_password`` it also serves
+the REST subset it has data for (``ping``, ``version``, ``show_config``, ``whitelist``,
+``pair_candles``) on the same port.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import secrets
 import threading
 import time
 import zlib
@@ -32,6 +36,7 @@ import orjson
 import pandas as pd
 
 from .server import ServedProducer
+from .server.rest import Credentials
 from .store import FrameStore
 from .wire import messages as wire
 
@@ -180,7 +185,8 @@ class ReplayProducer(ServedProducer):
     possible. ``loop=True`` starts over at the end. ``producer`` picks one producer of a
     recording that holds several (default: the first). The replay starts from the state a
     consumer had once it was synced (whitelist and a frame for every pair); the messages after
-    that are broadcast on the recorded timeline once serving starts.
+    that are broadcast on the recorded timeline once serving starts. ``api_password`` (with
+    ``api_username``, ``jwt_secret``) serves the REST subset it has data for on the same port.
     """
 
     def __init__(
@@ -193,10 +199,17 @@ class ReplayProducer(ServedProducer):
         ws_token: str | Sequence[str] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        api_username: str = "freqtrader",
+        api_password: str | None = None,
+        jwt_secret: str | None = None,
     ) -> None:
         if speed is not None and speed <= 0:
             raise ValueError(f"speed must be > 0 or None (as fast as possible), got {speed}")
         super().__init__(ws_token, host, port)
+        if api_password is not None:
+            self._credentials = Credentials(
+                api_username, api_password, jwt_secret or secrets.token_hex(32)
+            )
         self.path = Path(path)
         self.speed = speed
         self.loop = loop
@@ -310,19 +323,23 @@ class ReplayProducer(ServedProducer):
 
     def _play_record(self, record: RecordedMessage) -> None:
         message = _parse(record)
-        server = self._server
         if isinstance(message, wire.Whitelist):
             self._state.set_pairs(self.producer, list(message.pairs))
+            kind = "whitelist"
         elif isinstance(message, wire.AnalyzedFrame):
             self._state.apply(self.producer, message)
-        elif not isinstance(message, wire.NewCandle):
-            return  # replies to requests and anything else are not broadcasts
+            kind = "analyzed_df"
+        elif isinstance(message, wire.NewCandle):
+            kind = "new_candle"
+        elif isinstance(message, wire.OtherMessage):
+            kind = message.type  # the bot's own messages: trades, status, protections, ...
+        elif isinstance(message, wire.ProducerException) and '"status"' in record.text:
+            kind = "exception"  # the bot's exception notice (a reply to a request has "data")
+        else:
+            return  # replies to requests are not broadcasts
+        server = self._server
         if server is not None:
-            kind = (
-                "whitelist"
-                if isinstance(message, wire.Whitelist)
-                else ("analyzed_df" if isinstance(message, wire.AnalyzedFrame) else "new_candle")
-            )
+            # The recorded text, byte for byte, to the clients subscribed to its type.
             server.broadcast(kind, record.text)
 
 

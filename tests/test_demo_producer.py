@@ -447,11 +447,15 @@ def test_sync_with_from_plain_thread() -> None:
 
 async def test_repr_and_config_never_leak_into_repr() -> None:
     token = "do-not-show-me"
-    p = DemoProducer(PAIRS, ws_token=token, tick=None, end=END)
+    password, secret = "api-pass-not-shown", "jwt-secret-not-shown"
+    p = DemoProducer(
+        PAIRS, ws_token=token, tick=None, end=END, api_password=password, jwt_secret=secret
+    )
     assert token not in repr(p) and "stopped" in repr(p)
     async with p:
-        text = repr(p)
-        assert token not in text
+        text = repr(p) + repr(p._server) + repr(p._server.rest) + repr(p._credentials)
+        for hidden in (token, password, secret):
+            assert hidden not in text
         for part in (f"127.0.0.1:{p.port}", "BTC/USDT", "'5m'", "candles=1500", "clients=0"):
             assert part in text
         assert p.producer_config("prod") == {
@@ -460,6 +464,8 @@ async def test_repr_and_config_never_leak_into_repr() -> None:
             "port": p.port,
             "secure": False,
             "ws_token": token,
+            "api_username": "freqtrader",
+            "api_password": password,
         }
         assert p.url == f"ws://127.0.0.1:{p.port}/api/v1/message/ws?token={token}"
         assert token not in repr(p._server)

@@ -4,7 +4,6 @@ JupyterLab's Run All does). Notebooks are committed with their outputs stripped.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import textwrap
 import time
@@ -28,8 +27,6 @@ DASHBOARD_NOTEBOOKS = {
     "02_consumer_strategy.ipynb",
     "03_connect_to_your_producer.ipynb",
 }
-# Notebooks that need pc.backtest (producerconsumer.backtest), by name.
-NEEDS_BACKTEST = {"04_backtest_consumer_strategy.ipynb", "05_hyperopt_consumer_strategy.ipynb"}
 TOKEN = "demo-secret-token"  # the token the demo notebooks use; it must never be shown
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -90,13 +87,6 @@ def test_there_are_notebooks_and_they_are_stripped():
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_top_to_bottom(path, kernel_path):
-    if (
-        path.name in NEEDS_BACKTEST
-        and importlib.util.find_spec("producerconsumer.backtest") is None
-    ):
-        pytest.skip("needs pc.backtest (producerconsumer.backtest), not in this checkout")
-    if path.name == "06_producer_trades.ipynb" and not hasattr(pc.DemoProducer, "rest_trades"):
-        pytest.skip("needs the demo producer that plays a trading bot and serves REST (issue 12)")
     notebook = nbformat.read(path, as_version=4)
     seconds = execute(notebook, path.parent)
     assert seconds < 60, f"{path.name} took {seconds:.0f} s"

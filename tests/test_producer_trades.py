@@ -295,10 +295,6 @@ def test_dashboard_draws_the_fills_backtest_and_plot_config_and_follows_trades(
         pc._loop.run_sync(producer.__aexit__(None, None, None), 10)
 
 
-@pytest.mark.skipif(
-    not hasattr(pc.DemoProducer, "rest_trades"),
-    reason="needs the replay producer that re-sends the bot's messages (issue 12, server side)",
-)
 async def test_the_replay_producer_sends_the_trade_messages_again(bot_run, tmp_path) -> None:
     from producerconsumer.replay import Recorder
 

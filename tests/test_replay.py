@@ -163,3 +163,39 @@ def test_replay_errors(tmp_path):
         pc.ReplayProducer(bad)
     with pytest.raises(ValueError, match="speed must be > 0"):
         pc.ReplayProducer(bad, speed=0)
+
+
+def test_replay_resends_the_bots_messages_to_their_subscribers(tmp_path):
+    """Recorded trade messages go out again byte for byte, only to clients subscribed to their
+    type; with api_password the replay serves REST on the same port."""
+    import orjson
+    from websockets.sync.client import connect
+
+    from producerconsumer.demo import DemoBot
+    from producerconsumer.replay import Recorder
+    from producerconsumer.wire.rpc import encode_rpc_message
+
+    with pc.DemoProducer(pairs=PAIRS, candles=200, tick=None) as producer:
+        server = producer._server
+        assert server is not None
+        sync = [pc.wire.whitelist_message(PAIRS)]
+        sync += [server.analyzed_reply(pair, 1500) for pair in PAIRS]
+    bot = DemoBot()
+    bot.run({pair: producer.frame(pair) for pair in PAIRS})
+    trade = bot.trades_json()["trades"][0]
+    entry = {"type": "entry_fill", "trade_id": trade["trade_id"], "pair": trade["pair"]}
+    texts = [encode_rpc_message(entry), encode_rpc_message({"type": "status", "status": "hi"})]
+    path = tmp_path / "bot.pcrec"
+    with Recorder(path, [pc.ProducerConfig("default", "127.0.0.1", "t")]) as recorder:
+        for text in sync:
+            recorder.write("default", text, 1000.0)
+        for i, text in enumerate(texts):
+            recorder.write("default", text, 1001.0 + i)
+    with pc.ReplayProducer(path, speed=50.0, loop=True, api_password="pw") as replay:
+        with connect(replay.url) as client:
+            client.send(orjson.dumps({"type": "subscribe", "data": ["entry_fill"]}).decode())
+            got = [client.recv(timeout=10) for _ in range(2)]
+        assert got == [texts[0], texts[0]]  # each loop, never the status or the frames
+        with pc.ProducerAPI(replay.producer_config()) as api:
+            assert api.whitelist() == PAIRS
+            assert len(api.pair_candles("BTC/USDT", "5m")) == 200

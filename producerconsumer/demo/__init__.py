@@ -9,12 +9,20 @@ to a real dry-run producer::
     with DemoProducer(pairs=["BTC/USDT", "ETH/USDT"], ws_token="secret") as producer:
         config = producer.producer_config()   # an entry for external_message_consumer.producers
         producer.advance()                    # one new candle per pair, broadcast now
+
+It also plays a whole dry-run bot (:class:`~.bot.DemoBot`) on its own signals: its trade
+history is built over the initial candles (nothing is sent for those), then every new candle's
+trade messages (``entry``, ``entry_fill``, ``exit``, ``exit_fill``) are broadcast to the
+clients subscribed to their type, after that candle's ``analyzed_df`` / ``new_candle``. And it
+serves Freqtrade's REST subset on the websocket's port (:mod:`producerconsumer.server.rest`):
+``ProducerAPI(producer.producer_config())`` logs in with the credentials that entry carries.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import threading
 from collections.abc import Coroutine, Sequence
 from datetime import UTC, datetime
@@ -23,11 +31,26 @@ from typing import Any
 import pandas as pd
 
 from ..server import FrameSource, ProducerServer, ServedProducer
+from ..server.rest import API_VERSION, FREQTRADE_VERSION, Credentials
+from ..timeframes import timeframe_to_msecs
 from ..wire.messages import CANDLE_TYPES
+from ..wire.rpc import encode_rpc_message
+from .bot import DemoBot
 from .market import SyntheticMarket
 from .strategy import ProducerStrategy
 
-__all__ = ["DemoProducer", "FrameSource", "ProducerServer", "ProducerStrategy", "SyntheticMarket"]
+__all__ = [
+    "DEFAULT_API_USERNAME",
+    "DemoBot",
+    "DemoProducer",
+    "FrameSource",
+    "ProducerServer",
+    "ProducerStrategy",
+    "SyntheticMarket",
+]
+
+#: The REST API's username when none is given (the password is random unless given).
+DEFAULT_API_USERNAME = "freqtrader"
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +64,13 @@ class DemoProducer(ServedProducer):
     seconds each pair gets a new candle, broadcast to subscribed consumers; ``tick=None`` or 0
     means only :meth:`advance` adds candles. At most ``max(keep_candles, candles)`` rows are kept
     per pair.
+
+    ``bot`` is the simulated dry-run bot trading on the frames (a default :class:`DemoBot` on
+    this timeframe if omitted); ``trading=False`` runs none (no trade messages, no trades).
+    The REST API on the same port logs in ``api_username`` (default
+    :data:`DEFAULT_API_USERNAME`) with ``api_password`` (random if omitted) and signs its JWTs
+    with ``jwt_secret`` (random if omitted); :meth:`producer_config` carries the username and
+    password as ``api_username`` / ``api_password``. ``api=False`` serves no REST API.
 
     ``with producer:`` serves on the package's background loop (the calling thread may block);
     ``async with producer:`` serves on the running loop.
@@ -61,6 +91,12 @@ class DemoProducer(ServedProducer):
         end: datetime | None = None,
         keep_candles: int = 3000,
         strategy: ProducerStrategy | None = None,
+        bot: DemoBot | None = None,
+        trading: bool = True,
+        api: bool = True,
+        api_username: str = DEFAULT_API_USERNAME,
+        api_password: str | None = None,
+        jwt_secret: str | None = None,
     ) -> None:
         if candle_type not in CANDLE_TYPES:
             raise ValueError(
@@ -84,7 +120,19 @@ class DemoProducer(ServedProducer):
         self._ohlcv: dict[str, pd.DataFrame] = {}
         self._analyzed: dict[str, tuple[pd.DataFrame, datetime]] = {}
         self._last = self.market.last_closed(end)
+        self.bot: DemoBot | None = (bot or DemoBot(timeframe=timeframe)) if trading else None
+        if api:
+            self._credentials = Credentials(
+                api_username,
+                api_password if api_password is not None else secrets.token_urlsafe(18),
+                jwt_secret if jwt_secret is not None else secrets.token_hex(32),
+            )
+        if self.bot is not None:
+            self.strategy_name = self.bot.strategy
         self._apply_whitelist(_check_pairs(pairs))
+        if self.bot is not None:
+            # The bot's history over the initial candles: nothing is sent for it.
+            self.bot.run({pair: self._analyzed[pair][0] for pair in self._whitelist})
 
     # --- FrameSource
 
@@ -153,7 +201,72 @@ class DemoProducer(ServedProducer):
             f"candles={rows}, clients={clients})"
         )
 
+    # --- the REST API's bot endpoints (BotSource; on the server's loop)
+
+    def rest_show_config(self) -> dict[str, Any]:
+        bot = self.bot or DemoBot(timeframe=self._timeframe, max_open_trades=0)
+        ms = timeframe_to_msecs(self._timeframe)
+        return {
+            "version": FREQTRADE_VERSION,
+            "strategy_version": None,
+            "api_version": API_VERSION,
+            "dry_run": True,
+            "trading_mode": "spot",
+            "margin_mode": "",
+            "short_allowed": False,
+            "stake_currency": bot.stake_currency,
+            "stake_amount": str(bot.stake_amount),
+            "available_capital": None,
+            "stake_currency_decimals": 3,
+            "max_open_trades": bot.max_open_trades,
+            "minimal_roi": {str(k): v for k, v in bot.minimal_roi.items()},
+            "stoploss": bot.stoploss,
+            "stoploss_on_exchange": False,
+            "trailing_stop": False,
+            "trailing_stop_positive": None,
+            "trailing_stop_positive_offset": 0.0,
+            "trailing_only_offset_is_reached": False,
+            "unfilledtimeout": {"entry": 10, "exit": 10, "unit": "minutes"},
+            "order_types": {
+                "entry": "limit",
+                "exit": "limit",
+                "stoploss": "limit",
+                "stoploss_on_exchange": False,
+            },
+            "use_custom_stoploss": False,
+            "timeframe": self._timeframe,
+            "timeframe_ms": ms,
+            "timeframe_min": ms // 60_000,
+            "exchange": bot.exchange,
+            "demo_trading": False,
+            "strategy": bot.strategy,
+            "force_entry_enable": False,
+            "exit_pricing": {"price_side": "same", "use_order_book": True, "order_book_top": 1},
+            "entry_pricing": {"price_side": "same", "use_order_book": True, "order_book_top": 1},
+            "bot_name": "producerconsumer-demo",
+            "state": "running",
+            "runmode": "dry_run",
+            "position_adjustment_enable": False,
+            "max_entry_position_adjustment": -1,
+        }
+
+    def rest_trades(self, limit: int, offset: int) -> dict[str, Any]:
+        if self.bot is None:
+            return {"trades": [], "trades_count": 0, "offset": offset, "total_trades": 0}
+        return self.bot.trades_json(limit, offset)
+
+    def rest_status(self) -> list[dict[str, Any]]:
+        return [] if self.bot is None else self.bot.status_json()
+
+    def rest_plot_config(self) -> dict[str, Any]:
+        return (self.bot or DemoBot(timeframe=self._timeframe)).plot_config()
+
     # --- running on the server's loop
+
+    def _started(self, server: ProducerServer) -> None:
+        if self.bot is not None:
+            for message in self.bot.startup_messages():
+                server.broadcast(message["type"], encode_rpc_message(message))
 
     def _background(self) -> Coroutine[Any, Any, None] | None:
         return self._tick(self.tick) if self.tick else None
@@ -192,16 +305,24 @@ class DemoProducer(ServedProducer):
                 self._analyzed[pair] = (analyzed.tail(self.keep).reset_index(drop=True), now)
             self._last = first_new + pd.Timedelta(seconds=self.market.seconds * (n - 1))
         server = self._server
-        if server is not None:
-            for step in broadcasts:
-                for pair, row in step:
-                    server.broadcast_candle(pair, row)
+        for step in broadcasts:
+            # As a bot's loop: analyse every pair (each analysis is broadcast), then trade.
+            trades = self.bot.run(dict(step)) if self.bot is not None else []
+            if server is None:
+                continue
+            for pair, row in step:
+                server.broadcast_candle(pair, row)
+            for message in trades:
+                server.broadcast(message["type"], encode_rpc_message(message))
 
     def _set_whitelist_now(self, pairs: list[str]) -> None:
         with self._lock:
             if pairs == self._whitelist:
                 return
             added = self._apply_whitelist(pairs)
+            if self.bot is not None:
+                # A new pair trades from its newest candle on, not over its history.
+                self.bot.run({pair: self._analyzed[pair][0].tail(1) for pair in added})
         server = self._server
         if server is not None:
             server.broadcast_whitelist(pairs)

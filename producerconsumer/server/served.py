@@ -19,6 +19,7 @@ import pandas as pd
 
 from .. import _loop
 from ..endpoint import build_url
+from .rest import Credentials, RestApp
 from .websocket import ProducerServer
 
 __all__ = ["ServedProducer"]
@@ -50,6 +51,10 @@ class ServedProducer:
         self._server: ProducerServer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._background_task: asyncio.Task[None] | None = None
+        self._warm_task: asyncio.Task[None] | None = None
+        #: The REST API's credentials (None: no REST API on this producer's port).
+        self._credentials: Credentials | None = None
+        self.strategy_name = "ProducerStrategy"
 
     # --- FrameSource, provided by subclasses
 
@@ -71,6 +76,9 @@ class ServedProducer:
         """A coroutine to run beside the server while it serves (None: nothing)."""
         return None
 
+    def _started(self, server: ProducerServer) -> None:
+        """Called on the server's loop once it listens (before the background coroutine)."""
+
     # --- public
 
     @property
@@ -87,15 +95,28 @@ class ServedProducer:
         """The websocket URL a consumer connects to. It contains the (first) token."""
         return build_url(self._connect_host(), self._bound_port(), False, self._tokens[0])
 
+    @property
+    def api_url(self) -> str:
+        """The REST API's base URL (``http://host:port``; the same port as the websocket)."""
+        host = self._connect_host()
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self._bound_port()}"
+
     def producer_config(self, name: str = "default") -> dict[str, Any]:
-        """An entry for a consumer's ``external_message_consumer.producers`` list."""
-        return {
+        """An entry for a consumer's ``external_message_consumer.producers`` list; with the
+        REST API's ``api_username`` / ``api_password`` (extension keys) when it serves one,
+        so ``ProducerAPI(producer.producer_config())`` logs in."""
+        entry: dict[str, Any] = {
             "name": name,
             "host": self._connect_host(),
             "port": self._bound_port(),
             "secure": False,
             "ws_token": self._tokens[0],
         }
+        if self._credentials is not None:
+            entry["api_username"] = self._credentials.username
+            entry["api_password"] = self._credentials.password
+        return entry
 
     def start(self) -> None:
         """Serve on the package's background loop (returns once listening). Idempotent."""
@@ -156,18 +177,27 @@ class ServedProducer:
     async def _start_here(self) -> None:
         if self._loop is not None:
             return
-        server = ProducerServer(self, self._tokens, self.host, self._requested_port)
+        rest = (
+            RestApp(self, self._credentials, self.strategy_name)
+            if self._credentials is not None
+            else None
+        )
+        server = ProducerServer(self, self._tokens, self.host, self._requested_port, rest=rest)
         await server.start()
         self._server, self._loop = server, asyncio.get_running_loop()
+        # Encode the initial-sync replies now, so the first consumer does not wait for it.
+        self._warm_task = asyncio.create_task(server.warm())
+        self._started(server)
         background = self._background()
         if background is not None:
             self._background_task = asyncio.create_task(background)
 
     async def _stop_here(self) -> None:
-        task, self._background_task = self._background_task, None
-        if task is not None:
+        tasks = [t for t in (self._background_task, self._warm_task) if t is not None]
+        self._background_task = self._warm_task = None
+        for task in tasks:
             task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         server = self._server
         if server is not None:
             await server.stop()

@@ -12,6 +12,15 @@ Broadcasting only enqueues, so a slow or dead client never holds up the others; 
 a client whose socket does not take a broadcast within ``send_timeout`` is disconnected. The
 queue has a hard cap (``max_queue``) as a memory safety net, and replies to a client's own
 requests wait while its queue is longer than ``reply_backlog``.
+
+An ``analyzed_df`` reply is encoded once per frame and size, not once per request: the encoded
+text is cached per pair for as long as the source returns the same frame object (a new candle
+replaces it), so an initial sync of many consumers costs socket writes only. :meth:`warm`
+fills the cache ahead of the first request.
+
+With ``rest`` (a :class:`~.rest.RestApp`), the same port also serves Freqtrade's REST subset
+(see :mod:`.front`), and a valid JWT access token of that API is accepted as a websocket token,
+as Freqtrade accepts one.
 """
 
 from __future__ import annotations
@@ -24,7 +33,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from urllib.parse import parse_qsl, urlsplit
 
 import orjson
@@ -45,6 +54,8 @@ from ..wire.messages import (
     parse_request,
     whitelist_message,
 )
+from .front import FrontProtocol, FrontTracker
+from .rest import RestApp
 
 __all__ = ["WS_PATH", "FrameSource", "ProducerServer"]
 
@@ -92,12 +103,24 @@ class _Client:
     writer_done: bool = False
 
 
+@dataclass(eq=False)
+class _Encoded:
+    """The encoded ``analyzed_df`` replies of one frame object, by number of rows."""
+
+    frame: pd.DataFrame  # held so its id cannot be reused while cached
+    last_analyzed: datetime
+    replies: dict[int, str] = field(default_factory=dict)
+
+
 class ProducerServer:
     """Freqtrade's producer message websocket, serving a :class:`FrameSource`.
 
     ``tokens`` are the accepted ``ws_token`` values (Freqtrade's ``api_server.ws_token``: one
-    string or several). Start with :meth:`start` on the loop that should run it; every other
-    method must then be called on that loop.
+    string or several). ``compression="deflate"`` accepts permessage-deflate when a client
+    offers it, as uvicorn does; the default (None) never compresses: on loopback compressing
+    megabytes of frames per connection costs far more than it saves (several times the whole
+    sync, on both ends), and every consumer takes either. Start with :meth:`start` on the loop
+    that should run it; every other method must then be called on that loop.
     """
 
     def __init__(
@@ -111,6 +134,8 @@ class ProducerServer:
         max_queue: int = 100_000,
         reply_backlog: int = 100,
         close_timeout: float = 1.0,
+        rest: RestApp | None = None,
+        compression: str | None = None,
     ) -> None:
         candidates = [tokens] if isinstance(tokens, str) else list(tokens)
         if not all(isinstance(t, str) for t in candidates):
@@ -127,8 +152,12 @@ class ProducerServer:
         self.max_queue = max_queue
         self.reply_backlog = reply_backlog
         self.close_timeout = close_timeout
+        self.rest = rest
+        self.compression = compression
         self._server: Server | None = None
         self._clients: set[_Client] = set()
+        self._fronts = FrontTracker()
+        self._encoded: dict[str, _Encoded] = {}
 
     def __repr__(self) -> str:
         state = f"port={self.port}" if self.running else "stopped"
@@ -164,7 +193,15 @@ class ProducerServer:
             close_timeout=self.close_timeout,
             max_size=16 * 2**20,  # uvicorn's default limit for incoming frames
             logger=_ws_log,
+            compression=self.compression,
+            # Not a ServerConnection subclass but a factory of a wrapper around one (see
+            # .front): REST requests are answered before websockets sees the connection.
+            create_connection=cast(Any, self._front),
         )
+
+    def _front(self, protocol: Any, server: Server, **kwargs: Any) -> FrontProtocol:
+        connection = ServerConnection(protocol, server, **kwargs)
+        return FrontProtocol(connection, self.rest, self._fronts)
 
     async def stop(self) -> None:
         """Stop accepting, close every client connection, and wait. Idempotent."""
@@ -174,6 +211,7 @@ class ProducerServer:
         # Close every connection with 1001 (going away), as websockets does, but bounded: a
         # close frame cannot reach a peer that stopped reading, so such sockets are aborted.
         await asyncio.gather(*(self._close(c.connection, 1001) for c in list(self._clients)))
+        self._fronts.close_all()
         server.close()
         await server.wait_closed()
 
@@ -218,7 +256,10 @@ class ProducerServer:
         given = token.encode()
         # Compare against every token (no early exit) so timing does not tell which matched.
         matches = [secrets.compare_digest(given, allowed) for allowed in self._tokens]
-        return any(matches)
+        if any(matches):
+            return True
+        # Freqtrade also accepts a JWT access token of its REST API (FreqUI connects so).
+        return self.rest is not None and self.rest.jwt.verify(token, "access") is not None
 
     def _check_request(self, connection: ServerConnection, request: Request) -> Response | None:
         """Handshake gate: 404 for other paths, 403 for a bad token (before the upgrade)."""
@@ -337,17 +378,36 @@ class ProducerServer:
         limit = int(min(data.get("limit", MAX_CANDLES), MAX_CANDLES)) if data else None
         pair = data.get("pair") if data else None
         pairs = [pair] if pair else self.source.current_whitelist()
-        replies = []
-        for name in pairs:
-            cached = self.source.analyzed(name)
-            if cached is None:
-                frame, last_analyzed = pd.DataFrame(), EPOCH
-            else:
-                frame, last_analyzed = cached
-                if limit:
-                    frame = frame.iloc[-limit:]
-            replies.append(analyzed_df_message(self._key(name), frame, last_analyzed))
-        return replies
+        return [self.analyzed_reply(name, limit) for name in pairs]
+
+    def analyzed_reply(self, pair: Any, limit: int | None) -> str:
+        """The ``analyzed_df`` reply for ``pair``'s last ``limit`` rows (all: None or 0),
+        encoded once per frame object and size."""
+        cached = self.source.analyzed(pair)
+        if cached is None:
+            self._encoded.pop(pair, None)
+            return analyzed_df_message(self._key(pair), pd.DataFrame(), EPOCH)
+        frame, last_analyzed = cached
+        rows = min(limit, len(frame)) if limit else len(frame)
+        entry = self._encoded.get(pair)
+        if entry is None or entry.frame is not frame or entry.last_analyzed != last_analyzed:
+            entry = self._encoded[pair] = _Encoded(frame, last_analyzed)
+        text = entry.replies.get(rows)
+        if text is None:
+            if len(entry.replies) >= 4:  # a few sizes per frame; gap re-requests vary
+                entry.replies.pop(next(iter(entry.replies)))
+            part = frame.iloc[-rows:] if rows < len(frame) else frame
+            text = entry.replies[rows] = analyzed_df_message(self._key(pair), part, last_analyzed)
+        return text
+
+    async def warm(self, limit: int = MAX_CANDLES) -> None:
+        """Encode every whitelisted pair's reply to an initial ``analyzed_df`` request now, one
+        pair at a time so the loop keeps serving meanwhile."""
+        for pair in self.source.current_whitelist():
+            if self._server is None:
+                return
+            self.analyzed_reply(pair, limit)
+            await asyncio.sleep(0)
 
 
 def _known_type(topic: Any) -> bool:

@@ -13,6 +13,7 @@ import pytest
 from hyperopt_standin import StandInBacktest
 
 from producerconsumer.hyperopt import TrialSettings
+from producerconsumer.hyperopt import objective as objective_module
 from producerconsumer.hyperopt.cli import load_strategy, main
 
 STRATEGY = """
@@ -40,6 +41,7 @@ def engine(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     module = types.ModuleType("producerconsumer.backtest")
     module.backtest = backtest  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "producerconsumer.backtest", module)
+    monkeypatch.setattr(objective_module, "load_data", lambda data, mode="history": data)
     return calls
 
 
@@ -91,6 +93,7 @@ def test_every_trial_failing_is_exit_code_1_with_the_first_error(
     module = types.ModuleType("producerconsumer.backtest")
     module.backtest = backtest  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "producerconsumer.backtest", module)
+    monkeypatch.setattr(objective_module, "load_data", lambda data, mode="history": data)
     source = tmp_path / "file_strategy.py"
     source.write_text(STRATEGY)
     args = ["hyperopt", "--strategy", str(source), "--source", "replay:session.pcrec"]

@@ -18,7 +18,8 @@ import time
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -76,9 +77,10 @@ class BacktestObjective:
     and ``trades`` spaces) reuses the signals of one backtest and re-runs only the simulation
     (``BacktestResult.resimulate``).
 
-    TODO(coordinator, once the backtest engine is merged): a recording or source string as
-    ``data`` is read again by every trial; loading it once (the engine's loader, as frames the
-    engine accepts) belongs in :func:`_frozen`.
+    ``data`` is read once, here, into ``{pair: producer frame}`` (:func:`load_data`): a
+    recording, a snapshot directory or a source string is not read again by every trial, a
+    live consumer is frozen at this moment, and Dask workers on other machines need neither
+    the file nor the producer.
     """
 
     def __init__(
@@ -95,7 +97,7 @@ class BacktestObjective:
     ) -> None:
         self.strategy = strategy
         self.analyze_per_epoch = analyze_per_epoch
-        self.data = _frozen(data)
+        self.data = load_data(data, mode)
         self.config = config
         self.params = dict(params or {})
         self.timerange = timerange
@@ -110,7 +112,7 @@ class BacktestObjective:
                 self._base = self._backtest(TrialSettings())
             resimulate = getattr(self._base, "resimulate", None)
             if callable(resimulate):
-                return resimulate(**settings.overrides)  # type: ignore[no-any-return]
+                return resimulate(**settings.overrides)
         return self._backtest(settings)
 
     def _backtest(self, settings: TrialSettings) -> BacktestResultLike:
@@ -153,19 +155,33 @@ def _engine() -> Callable[..., BacktestResultLike]:
     try:
         from ..backtest import backtest
     except ImportError as exc:
-        raise RuntimeError(
-            "pc.hyperopt needs pc.backtest (producerconsumer.backtest), which this installation "
-            f"lacks ({exc}); update producerconsumer"
-        ) from exc
-    return backtest  # type: ignore[no-any-return]
+        raise _missing_engine(exc) from exc
+    return backtest
 
 
-def _frozen(data: Any) -> Any:
-    """A live consumer's current frames as an immutable snapshot; anything else unchanged."""
-    snapshot = getattr(data, "snapshot", None)
-    if callable(snapshot) and hasattr(data, "get_producer_df"):
-        return snapshot()
-    return data
+def _missing_engine(exc: ImportError) -> RuntimeError:
+    return RuntimeError(
+        "pc.hyperopt needs pc.backtest (producerconsumer.backtest), which this installation "
+        f"lacks ({exc}); update producerconsumer"
+    )
+
+
+def load_data(data: Any, mode: str = "history") -> dict[str, pd.DataFrame]:
+    """``{pair: producer frame}`` of ``data``, read once before a study with ``pc.backtest``'s
+    loader: a recording (as its frames end, or as first seen with ``mode="as_seen"``), a
+    snapshot, a source string, a live consumer (its frames now) or a mapping (as it is)."""
+    try:
+        from ..backtest.signals import load_frames
+    except ImportError as exc:
+        raise _missing_engine(exc) from exc
+    frames, _ = load_frames(data, mode)
+    if not frames:
+        what = repr(str(data)) if isinstance(data, str | Path) else type(data).__name__
+        raise ValueError(
+            f"no producer frames in {what} (mode={mode!r}): record or snapshot a producer "
+            "that has sent its analyzed frames, or pass {pair: DataFrame}"
+        )
+    return frames
 
 
 @dataclass
@@ -190,11 +206,14 @@ def loss_inputs(
     settings = dict(getattr(result, "settings", {}) or {})
     if metrics is None:
         metrics = _read_metrics(result)
-    balance = settings.get("starting_balance")
-    if balance is None:  # Freqtrade's get_dry_run_wallet
-        balance = settings.get("dry_run_wallet", (config or {}).get("dry_run_wallet", 1000))
-        if isinstance(balance, Mapping):
-            balance = balance.get(settings.get("stake_currency"), 0.0)
+    # Freqtrade's hyperopt passes get_dry_run_wallet(config): the whole dry-run wallet (not
+    # the tradable part the backtest starts with, settings["starting_balance"]).
+    balance = settings.get("dry_run_wallet", (config or {}).get("dry_run_wallet"))
+    if balance is None:
+        balance = settings.get("starting_balance", 1000)
+    if isinstance(balance, Mapping):
+        currency = settings.get("stake_currency", (config or {}).get("stake_currency"))
+        balance = balance.get(currency, 0.0)
     frames = getattr(result, "frames", None) or {}
     if frames:
         pairs = list(frames)
@@ -207,25 +226,37 @@ def loss_inputs(
         "max_date": result.end,
         "config": {**(config or {}), **settings},
         "processed": frames,
-        "backtest_stats": _Stats(dict(metrics), trades, pairs, balance),
+        "backtest_stats": _Stats(dict(metrics), result, trades, pairs, balance),
         "starting_balance": balance,
     }
 
 
 class _Stats(dict[str, Any]):
-    """The backtest's metrics; ``results_per_pair`` computed from the trades on first use if
-    the engine did not provide it (only MaxDrawDownPerPairHyperOptLoss reads it)."""
+    """The trial's statistics (the scalar ones, see :func:`trial_metrics`); a key they lack
+    (``results_per_pair``, ``exit_reason_summary``, ...) is looked up in the result's full
+    metrics on first use, or, for ``results_per_pair``, computed from the trades if the result
+    has none (MaxDrawDownPerPairHyperOptLoss reads it)."""
 
     def __init__(
-        self, metrics: Mapping[str, Any], trades: pd.DataFrame, pairs: list[str], balance: float
+        self,
+        metrics: Mapping[str, Any],
+        result: Any,
+        trades: pd.DataFrame,
+        pairs: list[str],
+        balance: float,
     ) -> None:
         super().__init__(metrics)
+        self._result = result
         self._source = (trades, pairs, balance)
 
     def __missing__(self, key: str) -> Any:
-        if key != "results_per_pair":
+        full = _read_metrics(self._result, full=True)
+        if key in full:
+            value = full[key]
+        elif key == "results_per_pair":
+            value = results_per_pair(*self._source)
+        else:
             raise KeyError(key)
-        value = results_per_pair(*self._source)
         self[key] = value
         return value
 
@@ -267,13 +298,49 @@ def evaluate(
     )
 
 
-def _read_metrics(result: BacktestResultLike) -> dict[str, Any]:
-    """The result's metrics; if computing them fails, ``metrics_error`` says why (the losses
-    need only the trades, so the trial still counts)."""
+def _read_metrics(result: BacktestResultLike, full: bool = False) -> dict[str, Any]:
+    """The result's statistics (:func:`trial_metrics`, or all of ``result.metrics`` with
+    ``full``); if computing them fails, ``metrics_error`` says why (the losses need only the
+    trades, so the trial still counts)."""
     try:
-        return dict(getattr(result, "metrics", {}) or {})
+        if full:
+            return dict(getattr(result, "metrics", {}) or {})
+        return trial_metrics(result)
     except Exception as exc:
         return {"metrics_error": _describe(exc)}
+
+
+def trial_metrics(result: BacktestResultLike) -> dict[str, Any]:
+    """What a trial records of its backtest: for ``pc.backtest``'s result, Freqtrade's
+    statistics without the per-pair, per-tag, periodic and wallet tables (the scalars, which
+    are what the trials frame keeps; the tables cost most of the time) and the reported
+    settings, as its ``metrics`` computes them; any other result's ``metrics``."""
+    try:
+        from ..backtest.api import BacktestResult
+        from ..backtest.metrics import compute_metrics, market_change, settings_metrics
+    except ImportError:
+        return dict(result.metrics or {})
+    if not isinstance(result, BacktestResult):
+        return dict(result.metrics or {})
+    settings = result.settings
+    statistics = compute_metrics(
+        result.trades,
+        starting_balance=float(settings["dry_run_wallet"]),
+        stake_currency=str(settings.get("stake_currency") or ""),
+        start=result.start or _EPOCH,
+        end=result.end or result.start or _EPOCH,
+        market_change=market_change(result.frames, min_date=result.start),
+        max_open_trades=settings["max_open_trades"],
+        pairs=result.pairs,
+        final_balance=result.final_balance,
+        rejected_signals=result.rejected_signals,
+        tables=False,
+    )
+    statistics.update(settings_metrics(settings, strategy_name=result.strategy_name))
+    return statistics
+
+
+_EPOCH = datetime.fromtimestamp(0, UTC)
 
 
 def scalar_metrics(metrics: Mapping[str, Any]) -> dict[str, Any]:

@@ -275,6 +275,7 @@ def evaluate(
     trade_count = 0
     try:
         result = objective(settings)
+        _raise_pair_errors(result)
         stats = _read_metrics(result)
         metrics = scalar_metrics(stats)
         inputs = loss_inputs(result, config, stats)
@@ -296,6 +297,23 @@ def evaluate(
         trade_count=trade_count,
         duration=time.perf_counter() - started,
     )
+
+
+class PairsFailed(RuntimeError):
+    """The trial's backtest could not run some pairs (``pc.backtest``'s ``result.errors``:
+    the strategy raised on them, or their candles are unusable)."""
+
+
+def _raise_pair_errors(result: BacktestResultLike) -> None:
+    """A backtest that failed on any pair is a failed trial (its loss would be of the other
+    pairs only), with the pairs' errors."""
+    errors = getattr(result, "errors", None)
+    if not errors:
+        return
+    shown = "; ".join(f"{pair}: {message}" for pair, message in list(errors.items())[:3])
+    more = f"; and {len(errors) - 3} more" if len(errors) > 3 else ""
+    total = len(errors) + len(getattr(result, "pairs", ()) or ())
+    raise PairsFailed(f"the backtest failed on {len(errors)} of {total} pair(s): {shown}{more}")
 
 
 def _read_metrics(result: BacktestResultLike, full: bool = False) -> dict[str, Any]:
@@ -357,6 +375,8 @@ def scalar_metrics(metrics: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _describe(exc: BaseException) -> str:
+    if isinstance(exc, PairsFailed):  # the pairs' messages say where
+        return f"{type(exc).__name__}: {exc}"
     frames = traceback.extract_tb(exc.__traceback__)[-3:]
     where = "; ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} in {f.name}" for f in frames)
     return f"{type(exc).__name__}: {exc}" + (f" (at {where})" if where else "")

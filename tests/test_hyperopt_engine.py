@@ -1,0 +1,165 @@
+"""pc.hyperopt on the real engine (pc.backtest): the docs' ConsumerStrategy on the committed
+recording of a demo producer session (tests/hyperopt_consumer.py)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hyperopt_consumer import SETTINGS, SOURCE, ConsumerStrategy, RaisingStrategy
+
+import producerconsumer as pc
+from producerconsumer.backtest import BacktestResult, backtest
+from producerconsumer.hyperopt import MAX_LOSS, HyperoptResult
+
+# Scalar statistics both the trial rows and BacktestResult.metrics have, whose values do not
+# depend on which balance the statistics are relative to.
+SHARED = ("total_trades", "profit_total_abs", "wins", "draws", "losses", "max_drawdown_abs")
+
+
+def run(strategy: type = ConsumerStrategy, **kwargs: Any) -> HyperoptResult:
+    options: dict[str, Any] = {
+        "spaces": ("buy",),
+        "epochs": 12,
+        "loss": "OnlyProfitHyperOptLoss",
+        "seed": 4,
+        "progress": False,
+        **SETTINGS,
+    }
+    options.update(kwargs)
+    return pc.hyperopt(strategy, SOURCE, **options)
+
+
+@pytest.fixture(scope="module")
+def result() -> HyperoptResult:
+    return run()
+
+
+def test_trials_record_the_backtests_statistics(result: HyperoptResult) -> None:
+    trials = result.trials
+    assert len(trials) == 12 and set(trials["state"]) == {"COMPLETE"}
+    assert set(SHARED) <= set(trials.columns)
+    assert {"winrate", "sharpe", "profit_total", "max_drawdown_account"} <= set(trials.columns)
+    assert (trials["total_trades"] == trials["trade_count"]).all()
+    # OnlyProfitHyperOptLoss is minus the summed profit: the loss and the statistics agree;
+    # without a trade, Freqtrade's maximum loss.
+    traded = trials["trade_count"] > 0
+    assert 0 < traded.sum() < 12
+    assert trials.loc[traded, "loss"].to_numpy() == pytest.approx(
+        -trials.loc[traded, "profit_total_abs"].to_numpy()
+    )
+    assert (trials.loc[~traded, "loss"] == MAX_LOSS).all()
+    # Every searched value, backtested on its own, gives the row's statistics.
+    for _, row in trials.drop_duplicates("params_buy_rsi").head(3).iterrows():
+        alone = backtest(ConsumerStrategy, SOURCE, params={"buy_rsi": row["params_buy_rsi"]}, **SETTINGS)
+        for key in SHARED:
+            assert row[key] == pytest.approx(alone.metrics[key], abs=1e-9), key
+
+
+def test_the_best_backtest_is_a_real_backtest_of_the_best_parameters(
+    result: HyperoptResult,
+) -> None:
+    best = result.best_backtest
+    assert isinstance(best, BacktestResult)
+    assert result.best_params is not None
+    rsi = result.best_params["buy"]["buy_rsi"]
+    row = result.trials[result.trials["is_best"]].iloc[0]
+    assert row["params_buy_rsi"] == rsi and row["loss"] == result.best_loss
+    assert result.best_loss == pytest.approx(-best.trades["profit_abs"].sum())
+    for key in SHARED:
+        assert row[key] == pytest.approx(best.metrics[key], abs=1e-9), key
+    assert result.trials["loss"].min() == result.best_loss
+    assert best.settings["stake_amount"] == 100 and best.settings["max_open_trades"] == 3
+
+
+def test_plot(result: HyperoptResult) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    figure = result.plot()
+    losses, importance = figure.axes
+    assert len(losses.collections[0].get_offsets()) == 12  # one point per trial
+    assert [t.get_text() for t in importance.get_yticklabels()] == ["buy_rsi"]
+
+
+def test_a_trial_whose_strategy_raises_is_failed_and_the_study_goes_on() -> None:
+    result = run(RaisingStrategy, epochs=20)
+    trials = result.trials
+    failed = trials[trials["state"] == "FAIL"]
+    assert len(failed) > 0, "seed 4 samples buy_rsi < 20 within 20 epochs"
+    assert (failed["params_buy_rsi"] < 20).all()
+    assert (trials.loc[trials["state"] == "COMPLETE", "params_buy_rsi"] >= 20).all()
+    error = failed["error"].iloc[0]
+    assert error.startswith("PairsFailed: the backtest failed on 1 of 2 pair(s): ETH/USDT: ")
+    assert "ZeroDivisionError: buy_rsi" in error and "is too low" in error
+    assert math.isnan(failed["loss"].iloc[0])
+    assert result.best_params is not None and result.best_params["buy"]["buy_rsi"] >= 20
+
+
+def test_storage_resumes_the_study(tmp_path: Path) -> None:
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    first = run(epochs=5, storage=storage)
+    assert len(first.trials) == 5
+    resumed = run(epochs=9, storage=storage)
+    trials = resumed.trials
+    assert list(trials["epoch"]) == list(range(1, 10))
+    columns = ["params_buy_rsi", "loss", "profit_total_abs"]
+    assert trials[columns].head(5).equals(first.trials[columns])
+    assert isinstance(resumed.best_backtest, BacktestResult)
+    assert len(run(epochs=9, storage=storage).trials) == 9  # finished: nothing more to run
+
+
+def test_the_recording_is_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from producerconsumer.backtest import signals
+
+    reads: list[Any] = []
+    original = signals.recording_frames
+
+    def counted(path: Any, mode: str = "history") -> Any:
+        reads.append(path)
+        return original(path, mode)
+
+    monkeypatch.setattr(signals, "recording_frames", counted)
+    result = run(epochs=6)
+    assert len(reads) == 1 and len(result.trials) == 6
+
+
+@pytest.mark.slow
+class TestOnDask:
+    """The real engine on a Dask LocalCluster with two worker processes and with ``jobs=2``:
+    the same trials as in one process."""
+
+    @pytest.fixture(scope="class")
+    def client(self) -> Iterator[Any]:
+        distributed = pytest.importorskip("distributed")
+        with (
+            distributed.LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+            ) as cluster,
+            distributed.Client(cluster) as dask_client,
+        ):
+            yield dask_client
+
+    def test_trials_run_on_the_two_workers(self, client: Any, result: HyperoptResult) -> None:
+        from distributed import get_task_stream
+
+        with get_task_stream(client) as stream:
+            remote = run(client=client)
+        trial_tasks = [t for t in stream.data if str(t["key"]).startswith("hyperopt-trial-")]
+        assert len({t["worker"] for t in trial_tasks}) == 2
+        self.same_trials(remote, result)
+
+    def test_jobs_2(self, result: HyperoptResult) -> None:
+        self.same_trials(run(jobs=2), result)
+
+    @staticmethod
+    def same_trials(remote: HyperoptResult, here: HyperoptResult) -> None:
+        # The first 30 points (NSGA-III's random population) do not depend on the order the
+        # losses come back in: same seed, same points, and the same engine gives the same loss.
+        columns = ["epoch", "state", "params_buy_rsi", "loss", *SHARED]
+        assert remote.trials[columns].equals(here.trials[columns])
+        assert isinstance(remote.best_backtest, BacktestResult)
+        assert remote.best_params == here.best_params

@@ -54,7 +54,9 @@ def test_trials_record_the_backtests_statistics(result: HyperoptResult) -> None:
     assert (trials.loc[~traded, "loss"] == MAX_LOSS).all()
     # Every searched value, backtested on its own, gives the row's statistics.
     for _, row in trials.drop_duplicates("params_buy_rsi").head(3).iterrows():
-        alone = backtest(ConsumerStrategy, SOURCE, params={"buy_rsi": row["params_buy_rsi"]}, **SETTINGS)
+        alone = backtest(
+            ConsumerStrategy, SOURCE, params={"buy_rsi": row["params_buy_rsi"]}, **SETTINGS
+        )
         for key in SHARED:
             assert row[key] == pytest.approx(alone.metrics[key], abs=1e-9), key
 
@@ -127,39 +129,42 @@ def test_the_recording_is_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(reads) == 1 and len(result.trials) == 6
 
 
+# --- the real engine on a Dask LocalCluster with two worker processes and with jobs=2: the
+# same trials as in one process ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        distributed.Client(cluster) as dask_client,
+    ):
+        yield dask_client
+
+
 @pytest.mark.slow
-class TestOnDask:
-    """The real engine on a Dask LocalCluster with two worker processes and with ``jobs=2``:
-    the same trials as in one process."""
+def test_trials_run_on_the_two_dask_workers(client: Any, result: HyperoptResult) -> None:
+    from distributed import get_task_stream
 
-    @pytest.fixture(scope="class")
-    def client(self) -> Iterator[Any]:
-        distributed = pytest.importorskip("distributed")
-        with (
-            distributed.LocalCluster(
-                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-            ) as cluster,
-            distributed.Client(cluster) as dask_client,
-        ):
-            yield dask_client
+    with get_task_stream(client) as stream:
+        remote = run(client=client)
+    trial_tasks = [t for t in stream.data if str(t["key"]).startswith("hyperopt-trial-")]
+    assert len({t["worker"] for t in trial_tasks}) == 2
+    assert_same_trials(remote, result)
 
-    def test_trials_run_on_the_two_workers(self, client: Any, result: HyperoptResult) -> None:
-        from distributed import get_task_stream
 
-        with get_task_stream(client) as stream:
-            remote = run(client=client)
-        trial_tasks = [t for t in stream.data if str(t["key"]).startswith("hyperopt-trial-")]
-        assert len({t["worker"] for t in trial_tasks}) == 2
-        self.same_trials(remote, result)
+@pytest.mark.slow
+def test_jobs_2_runs_the_same_trials(result: HyperoptResult) -> None:
+    assert_same_trials(run(jobs=2), result)
 
-    def test_jobs_2(self, result: HyperoptResult) -> None:
-        self.same_trials(run(jobs=2), result)
 
-    @staticmethod
-    def same_trials(remote: HyperoptResult, here: HyperoptResult) -> None:
-        # The first 30 points (NSGA-III's random population) do not depend on the order the
-        # losses come back in: same seed, same points, and the same engine gives the same loss.
-        columns = ["epoch", "state", "params_buy_rsi", "loss", *SHARED]
-        assert remote.trials[columns].equals(here.trials[columns])
-        assert isinstance(remote.best_backtest, BacktestResult)
-        assert remote.best_params == here.best_params
+def assert_same_trials(remote: HyperoptResult, here: HyperoptResult) -> None:
+    # The first 30 points (NSGA-III's random population) do not depend on the order the losses
+    # come back in: same seed, same points, and the same engine gives the same loss.
+    columns = ["epoch", "state", "params_buy_rsi", "loss", *SHARED]
+    assert remote.trials[columns].equals(here.trials[columns])
+    assert isinstance(remote.best_backtest, BacktestResult)
+    assert remote.best_params == here.best_params

@@ -11,8 +11,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from producerconsumer.hyperopt import objective as objective_module
 from producerconsumer.hyperopt import BacktestObjective, TrialSettings
+from producerconsumer.hyperopt import objective as objective_module
 from producerconsumer.hyperopt.indicators_once import (
     SearchedParameterWarning,
     indicators_once,

@@ -168,3 +168,16 @@ def assert_same_trials(remote: HyperoptResult, here: HyperoptResult) -> None:
     assert remote.trials[columns].equals(here.trials[columns])
     assert isinstance(remote.best_backtest, BacktestResult)
     assert remote.best_params == here.best_params
+
+
+def test_the_engines_tick_cache_gives_the_same_backtest() -> None:
+    """``pc.backtest(tick_cache=...)``, the hook a study uses to derive each pair's price ticks
+    from its candles once: the same trades as without it."""
+    cache: dict[Any, Any] = {}
+    plain = backtest(ConsumerStrategy, SOURCE, params={"buy_rsi": 35}, **SETTINGS)
+    first = backtest(ConsumerStrategy, SOURCE, params={"buy_rsi": 35}, tick_cache=cache, **SETTINGS)
+    assert len(cache) == 2  # one entry per pair
+    again = backtest(ConsumerStrategy, SOURCE, params={"buy_rsi": 35}, tick_cache=cache, **SETTINGS)
+    assert len(plain.trades) > 0
+    for result in (first, again):
+        assert result.trades.drop(columns=["orders"]).equals(plain.trades.drop(columns=["orders"]))

@@ -13,6 +13,7 @@ the scalar metrics, not the trades or frames.
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
 import traceback
@@ -105,6 +106,7 @@ class BacktestObjective:
         self.overrides = overrides
         self._base: BacktestResultLike | None = None
         self._once: tuple[tuple[str, ...], Any] | None = None
+        self._ticks: dict[Any, Any] = {}
 
     def __call__(self, settings: TrialSettings) -> BacktestResultLike:
         if not settings.params:  # only trading settings change: same signals
@@ -117,6 +119,9 @@ class BacktestObjective:
 
     def _backtest(self, settings: TrialSettings) -> BacktestResultLike:
         backtest = _engine()
+        options = {**self.overrides, **settings.overrides}
+        if _takes_tick_cache(backtest):  # the candles' price ticks: once per study and process
+            options["tick_cache"] = self._ticks
         return backtest(
             self._strategy_for(settings),
             self.data,
@@ -124,7 +129,7 @@ class BacktestObjective:
             params={**self.params, **settings.params} or None,
             timerange=self.timerange,
             mode=self.mode,
-            **{**self.overrides, **settings.overrides},
+            **options,
         )
 
     def _strategy_for(self, settings: TrialSettings) -> Any:
@@ -138,6 +143,7 @@ class BacktestObjective:
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_base"] = state["_once"] = None  # each process makes its own
+        state["_ticks"] = {}
         return state
 
     @property
@@ -157,6 +163,13 @@ def _engine() -> Callable[..., BacktestResultLike]:
     except ImportError as exc:
         raise _missing_engine(exc) from exc
     return backtest
+
+
+def _takes_tick_cache(backtest: Callable[..., Any]) -> bool:
+    try:
+        return "tick_cache" in inspect.signature(backtest).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def _missing_engine(exc: ImportError) -> RuntimeError:

@@ -181,3 +181,18 @@ def test_the_engines_tick_cache_gives_the_same_backtest() -> None:
     assert len(plain.trades) > 0
     for result in (first, again):
         assert result.trades.drop(columns=["orders"]).equals(plain.trades.drop(columns=["orders"]))
+
+
+def test_the_loss_gets_the_dry_run_wallet_as_freqtrade_passes_it() -> None:
+    """Freqtrade's hyperopt gives its losses ``get_dry_run_wallet(config)``, the whole wallet,
+    not the tradable part the backtest starts with."""
+    from producerconsumer.hyperopt.objective import loss_inputs
+
+    result = backtest(ConsumerStrategy, SOURCE, params={"buy_rsi": 35}, **SETTINGS)
+    inputs = loss_inputs(result)
+    assert result.settings["starting_balance"] == pytest.approx(990.0)  # 99 % tradable
+    assert inputs["starting_balance"] == 1000
+    assert inputs["trade_count"] == len(result.trades) and inputs["min_date"] == result.start
+    assert set(inputs["processed"]) == {"BTC/USDT", "ETH/USDT"}
+    per_pair = inputs["backtest_stats"]["results_per_pair"]  # from the full statistics
+    assert [row["key"] for row in per_pair][-1] == "TOTAL"

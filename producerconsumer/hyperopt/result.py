@@ -33,8 +33,8 @@ class HyperoptResult:
     ``trials``: one row per trial (``epoch``, ``state``, ``loss``, ``is_best``, ``params_<name>``,
     the backtest's scalar statistics with Freqtrade's names (``total_trades``,
     ``profit_total_abs``, ``winrate``, ``sharpe``, ``max_drawdown_account``, ..., see
-    :func:`~.objective.trial_metrics`), ``error``, ``duplicate_of``). ``best_backtest``: the backtest
-    of the best parameters, run again in this process. ``study``: the optuna study.
+    :func:`~.objective.trial_metrics`), ``error``, ``duplicate_of``). ``best_backtest``: the
+    backtest of the best parameters, run again in this process. ``study``: the optuna study.
     """
 
     strategy: Any

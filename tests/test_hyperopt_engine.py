@@ -196,3 +196,32 @@ def test_the_loss_gets_the_dry_run_wallet_as_freqtrade_passes_it() -> None:
     assert set(inputs["processed"]) == {"BTC/USDT", "ETH/USDT"}
     per_pair = inputs["backtest_stats"]["results_per_pair"]  # from the full statistics
     assert [row["key"] for row in per_pair][-1] == "TOTAL"
+
+
+@pytest.mark.slow
+def test_command_line_on_a_dask_scheduler(
+    client: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``producerconsumer hyperopt --scheduler``: the strategy file exists only here; its module
+    travels to the workers by value."""
+    import json
+
+    from distributed import get_task_stream
+
+    from producerconsumer.cli import main as producerconsumer
+
+    strategy = tmp_path / "my_consumer.py"
+    strategy.write_text(
+        Path(__file__).with_name("hyperopt_consumer.py").read_text().split("\n\nclass Raising")[0]
+    )
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(SETTINGS))
+    args = ["hyperopt", "--strategy", f"{strategy}:ConsumerStrategy", "--source", SOURCE]
+    args += ["--config", str(config), "--spaces", "buy", "--epochs", "8", "--seed", "4"]
+    args += ["--loss", "OnlyProfitHyperOptLoss", "--scheduler", client.scheduler.address]
+    with get_task_stream(client) as stream:
+        assert producerconsumer(args) == 0, capsys.readouterr().err
+    trial_tasks = [t for t in stream.data if str(t["key"]).startswith("hyperopt-trial-")]
+    assert len(trial_tasks) >= 5 and len({t["worker"] for t in trial_tasks}) == 2
+    assert "OnlyProfitHyperOptLoss: 8 trials, best loss" in capsys.readouterr().out
+    assert json.loads((tmp_path / "my_consumer.json").read_text())["params"]["buy"]["buy_rsi"]

@@ -144,7 +144,13 @@ class BacktestObjective:
         state = self.__dict__.copy()
         state["_base"] = state["_once"] = None  # each process makes its own
         state["_ticks"] = {}
+        state["strategy"] = _ByValue.wrap(self.strategy)
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        strategy = state["strategy"]
+        state["strategy"] = strategy.load() if isinstance(strategy, _ByValue) else strategy
+        self.__dict__.update(state)
 
     @property
     def stake_amount(self) -> Any:
@@ -155,6 +161,32 @@ class BacktestObjective:
     def __repr__(self) -> str:
         name = getattr(self.strategy, "__name__", type(self.strategy).__name__)
         return f"<BacktestObjective {name} mode={self.mode!r}>"
+
+
+@dataclass(frozen=True)
+class _ByValue:
+    """A strategy whose module is registered with ``cloudpickle.register_pickle_by_value`` (a
+    strategy file the command line loaded), pickled by value with cloudpickle: Dask pickles
+    the objective with the standard pickle, which would refer to the module by a name the
+    workers cannot import."""
+
+    payload: bytes
+
+    @classmethod
+    def wrap(cls, strategy: Any) -> Any:
+        try:
+            import cloudpickle
+        except ImportError:  # pragma: no cover - comes with dask
+            return strategy
+        module = getattr(strategy, "__module__", None)
+        if module is None or module not in cloudpickle.list_registry_pickle_by_value():
+            return strategy
+        return cls(cloudpickle.dumps(strategy))
+
+    def load(self) -> Any:
+        import cloudpickle
+
+        return cloudpickle.loads(self.payload)
 
 
 def _engine() -> Callable[..., BacktestResultLike]:

@@ -225,3 +225,26 @@ def test_command_line_on_a_dask_scheduler(
     assert len(trial_tasks) >= 5 and len({t["worker"] for t in trial_tasks}) == 2
     assert "OnlyProfitHyperOptLoss: 8 trials, best loss" in capsys.readouterr().out
     assert json.loads((tmp_path / "my_consumer.json").read_text())["params"]["buy"]["buy_rsi"]
+
+
+def test_roi_and_stoploss_trials_resimulate_one_backtests_signals() -> None:
+    result = run(spaces=("roi", "stoploss"), epochs=6, seed=8)
+    trials = result.trials
+    assert set(trials["state"]) == {"COMPLETE"} and trials["stoploss"].nunique() == 6
+    assert result.best_params is not None
+    best = result.best_backtest
+    assert isinstance(best, BacktestResult)
+    assert best.settings["stoploss"] == pytest.approx(result.best_params["stoploss"]["stoploss"])
+    assert best.settings["minimal_roi"] == pytest.approx(result.best_params["roi"])
+    assert best.timings["signals"] == 0.0  # resimulated: no strategy call
+    assert result.best_params["buy"] == {"buy_rsi": 30}  # not searched: the default
+    # The same settings in a full backtest give the same trades.
+    again = backtest(
+        ConsumerStrategy,
+        SOURCE,
+        stoploss=best.settings["stoploss"],
+        minimal_roi=best.settings["minimal_roi"],
+        **SETTINGS,
+    )
+    columns = ["pair", "open_date", "close_date", "close_rate", "exit_reason"]
+    assert len(best.trades) > 0 and again.trades[columns].equals(best.trades[columns])

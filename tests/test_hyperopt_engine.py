@@ -248,3 +248,12 @@ def test_roi_and_stoploss_trials_resimulate_one_backtests_signals() -> None:
     )
     columns = ["pair", "open_date", "close_date", "close_rate", "exit_reason"]
     assert len(best.trades) > 0 and again.trades[columns].equals(best.trades[columns])
+
+
+def test_as_seen_mode_reads_the_recording_as_first_seen() -> None:
+    result = run(epochs=4, mode="as_seen")
+    for _, row in result.trials.iterrows():
+        params = {"buy_rsi": row["params_buy_rsi"]}
+        alone = backtest(ConsumerStrategy, SOURCE, params=params, mode="as_seen", **SETTINGS)
+        assert row["total_trades"] == alone.metrics["total_trades"]
+        assert row["profit_total_abs"] == pytest.approx(alone.metrics["profit_total_abs"])

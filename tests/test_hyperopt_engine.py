@@ -17,7 +17,18 @@ from producerconsumer.hyperopt import MAX_LOSS, HyperoptResult
 
 # Scalar statistics both the trial rows and BacktestResult.metrics have, whose values do not
 # depend on which balance the statistics are relative to.
-SHARED = ("total_trades", "profit_total_abs", "wins", "draws", "losses", "max_drawdown_abs")
+SHARED = (
+    "total_trades",
+    "profit_total_abs",
+    "wins",
+    "draws",
+    "losses",
+    "max_drawdown_abs",
+    "market_change",
+    "max_open_trades_setting",
+    "rejected_signals",
+    "winrate",
+)
 
 
 def run(strategy: type = ConsumerStrategy, **kwargs: Any) -> HyperoptResult:

@@ -385,14 +385,22 @@ def trial_metrics(result: BacktestResultLike) -> dict[str, Any]:
         return dict(result.metrics or {})
     if not isinstance(result, BacktestResult):
         return dict(result.metrics or {})
-    settings = result.settings
+    # The arguments BacktestResult.metrics gives compute_metrics, without the wallet history
+    # (for wallet_stats, a table) and with tables=False; tests compare the two.
+    settings = dict(result.settings)
+    slots = settings.get("max_open_trades", -1)
+    if isinstance(slots, float) and slots.is_integer():
+        settings["max_open_trades"] = int(slots)  # as given (an int), not the float
+    market = getattr(result, "_market", None)  # each pair's candles, where the engine keeps them
     statistics = compute_metrics(
         result.trades,
         starting_balance=float(settings["dry_run_wallet"]),
         stake_currency=str(settings.get("stake_currency") or ""),
         start=result.start or _EPOCH,
         end=result.end or result.start or _EPOCH,
-        market_change=market_change(result.frames, min_date=result.start),
+        market_change=market_change(
+            market if market is not None else result.frames, min_date=result.start
+        ),
         max_open_trades=settings["max_open_trades"],
         pairs=result.pairs,
         final_balance=result.final_balance,

@@ -93,11 +93,13 @@ def main() -> int:
         "| failed | best |"
     )
     print("|---|---|---|---|---|---|---|---|")
+    rates: dict[str, float] = {}
     seconds, result = study(data, epochs)
     report("one process", epochs, seconds, result)
-    ours_per_second = epochs / seconds
+    rates["one process"] = epochs / seconds
     seconds, result = study(data, epochs, jobs=2)
     report("jobs=2 (incl. worker start)", epochs, seconds, result)
+    rates["jobs=2"] = epochs / seconds
 
     from distributed import Client, LocalCluster
 
@@ -109,12 +111,13 @@ def main() -> int:
     ):
         seconds, result = study(data, epochs, client=client)
         report("LocalCluster, 2 workers", epochs, seconds, result)
+        rates["LocalCluster"] = epochs / seconds
     if args.freqtrade:
-        freqtrade(pairs, candles, epochs, ours_per_second)
+        freqtrade(pairs, candles, epochs, rates)
     return 0
 
 
-def freqtrade(pairs: int, candles: int, epochs: int, ours_per_second: float) -> None:
+def freqtrade(pairs: int, candles: int, epochs: int, rates: dict[str, float]) -> None:
     from locate import find_oracle_python
 
     python, where = find_oracle_python()
@@ -136,8 +139,9 @@ def freqtrade(pairs: int, candles: int, epochs: int, ours_per_second: float) -> 
         f"| {ft['saved_epochs'] / ft['loop_seconds']:.1f} (loop only) "
         f"| {ft['skipped_duplicates']} (skipped) | 0 | {ft['best']} |"
     )
-    ratio = ours_per_second / per_second
-    print(f"\nours (one process) / Freqtrade: {ratio:.1f}x epochs per second")
+    print()
+    for mode, rate in rates.items():
+        print(f"ours ({mode}) / Freqtrade (-j 1): {rate / per_second:.1f}x epochs per second")
 
 
 if __name__ == "__main__":

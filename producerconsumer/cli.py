@@ -1,5 +1,5 @@
-"""Command line: ``producerconsumer demo``, ``demo-producer``, ``inspect``, ``record`` and
-``backtest``.
+"""Command line: ``producerconsumer demo``, ``demo-producer``, ``inspect``, ``record``,
+``backtest`` and ``hyperopt``.
 
 Thin on purpose: parse arguments, call the library, print.
 """
@@ -145,6 +145,17 @@ def build_parser() -> argparse.ArgumentParser:
     backtest.add_argument(
         "--export", default=None, help="write Freqtrade's result files into this directory"
     )
+    try:
+        from .hyperopt import cli as hyperopt_cli
+    except ImportError as exc:  # the hyperopt extra (optuna) is not installed
+        missing = str(exc)
+        unavailable = commands.add_parser(
+            "hyperopt", help="search a strategy's parameters (needs producerconsumer[hyperopt])"
+        )
+        unavailable.add_argument("rest", nargs=argparse.REMAINDER)
+        unavailable.set_defaults(hyperopt_missing=missing)
+    else:
+        hyperopt_cli.add_parser(commands)
     return parser
 
 
@@ -161,6 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "inspect": _inspect,
             "record": _record,
             "backtest": _backtest,
+            "hyperopt": _hyperopt,
         }[args.command]
         return command(args)
     except (ConfigError, ProducerError, TimeoutError, ValueError, OSError) as exc:
@@ -330,3 +342,17 @@ def _backtest(args: argparse.Namespace) -> int:
     if args.export:
         print(f"written: {result.to_freqtrade(args.export)}")
     return 1 if result.errors and not result.pairs else 0
+
+
+def _hyperopt(args: argparse.Namespace) -> int:
+    missing = getattr(args, "hyperopt_missing", None)
+    if missing is not None:
+        print(f"error: {missing}", file=sys.stderr)
+        return 1
+    from .hyperopt import cli as hyperopt_cli
+
+    try:
+        return hyperopt_cli.run(args)
+    except RuntimeError as exc:  # e.g. no Dask scheduler at --scheduler
+        print(f"error: {exc}", file=sys.stderr)
+        return 1

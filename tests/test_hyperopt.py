@@ -27,6 +27,7 @@ from producerconsumer.hyperopt import (
     optimize,
     read_params,
 )
+from producerconsumer.hyperopt import objective as objective_module
 from producerconsumer.hyperopt.objective import evaluate, loss_inputs
 
 
@@ -332,6 +333,7 @@ def engine(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     module = types.ModuleType("producerconsumer.backtest")
     module.backtest = backtest  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "producerconsumer.backtest", module)
+    monkeypatch.setattr(objective_module, "load_data", lambda data, mode="history": data)
     return calls
 
 
@@ -399,23 +401,33 @@ def test_without_the_engine_the_error_says_what_is_missing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(sys.modules, "producerconsumer.backtest", None)  # import fails
-    objective = BacktestObjective(StandInStrategy, "replay:x")
+    monkeypatch.setitem(sys.modules, "producerconsumer.backtest.signals", None)
     with pytest.raises(RuntimeError, match=r"needs pc\.backtest"):
-        objective(TrialSettings())
+        BacktestObjective(StandInStrategy, "replay:x")
 
 
-def test_a_live_consumer_is_frozen_into_a_snapshot_once() -> None:
-    class Live:
+def test_a_live_consumer_is_frozen_into_frames_once() -> None:
+    from producerconsumer.backtest.signals import FramesSource
+
+    frame = pd.DataFrame({"date": [START], "close": [1.0]})
+
+    class Live(FramesSource):
         snapshots = 0
 
-        def snapshot(self) -> str:
+        def snapshot(self) -> FramesSource:
             Live.snapshots += 1
-            return "frozen"
+            return FramesSource({pair: f.copy() for pair, f in self.frames.items()})
 
-        def get_producer_df(self, pair: str) -> None: ...
+    live = Live({"BTC/USDT": frame})
+    objective = BacktestObjective(StandInStrategy, live)
+    assert Live.snapshots == 1 and list(objective.data) == ["BTC/USDT"]
+    live.frames["BTC/USDT"].loc[0, "close"] = 2.0  # the consumer moves on; the study does not
+    assert objective.data["BTC/USDT"]["close"].tolist() == [1.0]
 
-    objective = BacktestObjective(StandInStrategy, Live())
-    assert objective.data == "frozen" and Live.snapshots == 1
+
+def test_a_source_without_frames_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match=r"no producer frames in dict \(mode='history'\)"):
+        BacktestObjective(StandInStrategy, {})
 
 
 def test_optuna_study_is_the_real_one() -> None:

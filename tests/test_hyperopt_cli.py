@@ -13,6 +13,7 @@ import pytest
 from hyperopt_standin import StandInBacktest
 
 from producerconsumer.hyperopt import TrialSettings
+from producerconsumer.hyperopt import objective as objective_module
 from producerconsumer.hyperopt.cli import load_strategy, main
 
 STRATEGY = """
@@ -40,6 +41,7 @@ def engine(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     module = types.ModuleType("producerconsumer.backtest")
     module.backtest = backtest  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "producerconsumer.backtest", module)
+    monkeypatch.setattr(objective_module, "load_data", lambda data, mode="history": data)
     return calls
 
 
@@ -91,6 +93,7 @@ def test_every_trial_failing_is_exit_code_1_with_the_first_error(
     module = types.ModuleType("producerconsumer.backtest")
     module.backtest = backtest  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "producerconsumer.backtest", module)
+    monkeypatch.setattr(objective_module, "load_data", lambda data, mode="history": data)
     source = tmp_path / "file_strategy.py"
     source.write_text(STRATEGY)
     args = ["hyperopt", "--strategy", str(source), "--source", "replay:session.pcrec"]
@@ -111,3 +114,67 @@ def test_strategy_specs(tmp_path: Path) -> None:
         load_strategy(f"{source}:Missing")
     with pytest.raises(ValueError, match=r"give an existing FILE\.py"):
         load_strategy(str(tmp_path / "absent.py"))
+
+
+def test_producerconsumer_hyperopt_on_the_real_engine(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``producerconsumer hyperopt`` (the main command line) on the committed recording."""
+    from hyperopt_consumer import SETTINGS, SOURCE
+
+    from producerconsumer.cli import main as producerconsumer
+
+    strategy = tmp_path / "consumer_strategy.py"
+    strategy.write_text(
+        Path(__file__).with_name("hyperopt_consumer.py").read_text().split("\n\nclass Raising")[0]
+    )
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(SETTINGS))
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    args = [
+        "hyperopt",
+        "--config",
+        str(config),
+        "--strategy",
+        f"{strategy}:ConsumerStrategy",
+        "--source",
+        SOURCE,
+        "--spaces",
+        "buy",
+        "--epochs",
+        "6",
+        "--loss",
+        "OnlyProfitHyperOptLoss",
+        "--seed",
+        "2",
+        "--storage",
+        storage,
+        "--print-json",
+    ]
+    assert producerconsumer(args) == 0
+    out = capsys.readouterr().out
+    assert "<HyperoptResult ConsumerStrategy spaces=['buy'] OnlyProfitHyperOptLoss: 6 trials" in out
+    written = json.loads((tmp_path / "consumer_strategy.json").read_text())
+    assert written["strategy_name"] == "ConsumerStrategy"
+    assert 1 <= written["params"]["buy"]["buy_rsi"] <= 50
+    assert f"parameters written to {tmp_path / 'consumer_strategy.json'}" in out
+    # The same study, resumed to 9 epochs.
+    args[args.index("--epochs") + 1] = "9"
+    assert producerconsumer(args) == 0
+    assert "OnlyProfitHyperOptLoss: 9 trials" in capsys.readouterr().out
+
+
+def test_producerconsumer_hyperopt_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from producerconsumer.cli import main as producerconsumer
+
+    source = tmp_path / "file_strategy.py"
+    source.write_text(STRATEGY)
+    missing = str(tmp_path / "absent.pcrec")
+    args = ["hyperopt", "--strategy", f"{source}:FileStrategy", "--source", missing]
+    assert producerconsumer(args) == 1
+    assert "absent.pcrec" in capsys.readouterr().err
+    args = ["hyperopt", "--strategy", f"{source}:Nope", "--source", missing]
+    assert producerconsumer(args) == 1
+    assert "no strategy class 'Nope'" in capsys.readouterr().err

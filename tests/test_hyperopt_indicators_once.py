@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from producerconsumer.hyperopt import BacktestObjective, TrialSettings
+from producerconsumer.hyperopt import objective as objective_module
 from producerconsumer.hyperopt.indicators_once import (
     SearchedParameterWarning,
     indicators_once,
@@ -140,12 +141,14 @@ def test_the_objective_backtests_the_analysed_once_class_unless_per_epoch(
     module = types.ModuleType("producerconsumer.backtest")
     module.backtest = backtest  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "producerconsumer.backtest", module)
+    monkeypatch.setattr(objective_module, "load_data", lambda data, mode="history": data)
 
-    objective = BacktestObjective(Ranged, "replay:x")
+    frames = {"BTC/USDT": pd.DataFrame({"close": [1.0]})}
+    objective = BacktestObjective(Ranged, frames)
     objective(TrialSettings(params={"buy_window": 5}))
     objective(TrialSettings(params={"buy_window": 3}))
     assert seen[0] is seen[1] and seen[0] is not Ranged and issubclass(seen[0], Ranged)
 
-    per_epoch = BacktestObjective(Ranged, "replay:x", analyze_per_epoch=True)
+    per_epoch = BacktestObjective(Ranged, frames, analyze_per_epoch=True)
     per_epoch(TrialSettings(params={"buy_window": 5}))
     assert seen[-1] is Ranged

@@ -283,6 +283,7 @@ def backtest(
     mode: str = "history",
     *,
     candles: Mapping[str, pd.DataFrame] | None = None,
+    tick_cache: dict[Any, Any] | None = None,
     **overrides: Any,
 ) -> BacktestResult:
     """Backtest a consumer strategy on producer data, with Freqtrade 2026.9's backtesting rules
@@ -297,6 +298,9 @@ def backtest(
     ``mode``: ``"history"`` or ``"as_seen"`` (recordings; see :mod:`.signals`).
     ``candles``: ``{pair: OHLCV frame}``, the consumer's own candles (default: the producer
     frame's OHLCV). ``overrides``: any config key as a keyword (``stake_amount=100``).
+    ``tick_cache``: for parameter sweeps (``pc.hyperopt`` keeps one per study and process), a
+    dict kept across calls on the same ``data``, ``candles`` and timerange: each pair's price
+    ticks, derived from its candles, are computed on the first call and reused.
 
     Freqtrade's precedence: a config key or keyword beats the strategy's attribute, which beats
     Freqtrade's default. Options and callbacks this backtest does not implement raise
@@ -358,7 +362,11 @@ def backtest(
             done = analyze_pair(instance, pair, pair_candles, source, lambda: pairs)
             trimmed = _trim(done.frame, start_at, stop_at, startup)
             loaded = _trim(done.candles, None, stop_at, 0)
-            ticks = monthly_ticks(loaded)
+            ticks = tick_cache.get((pair, stop_at)) if tick_cache is not None else None
+            if ticks is None:
+                ticks = monthly_ticks(loaded)
+                if tick_cache is not None:
+                    tick_cache[(pair, stop_at)] = ticks
             prepared.append(prepare_pair(pair, trimmed, ticks, resolved.sim.price_precision))
             analyzed[pair] = trimmed
             market[pair] = loaded

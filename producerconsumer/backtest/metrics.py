@@ -587,6 +587,7 @@ def compute_metrics(
     final_balance: float | None = None,
     rejected_signals: int = 0,
     wallet: pd.DataFrame | None = None,
+    tables: bool = True,
 ) -> dict[str, Any]:
     """Freqtrade's strategy statistics of a backtest (the ``strategy`` entry of its result file),
     from ``trades``, a frame with the columns of Freqtrade's backtest results.
@@ -597,6 +598,8 @@ def compute_metrics(
     row. ``final_balance``: the wallet at the end (default: ``starting_balance`` plus the summed
     ``profit_abs``). ``rejected_signals``: entry signals refused for lack of a trade slot.
     ``wallet``: the :func:`wallet_history`, for ``wallet_stats`` (left out without it).
+    ``tables=False`` (for hyperopt trials, which keep only the scalar statistics) leaves out the
+    per-pair, per-tag and periodic tables and ``best_pair`` / ``worst_pair``, most of the cost.
 
     Values have Freqtrade's types: numbers, ``"%Y-%m-%d %H:%M:%S"`` date strings with ``*_ts``
     epoch milliseconds, :class:`~datetime.timedelta` for ``holding_avg`` and
@@ -617,22 +620,26 @@ def compute_metrics(
     count = len(trades)
     is_short = trades["is_short"].astype(bool) if count else pd.Series(dtype=bool)
     profit = trades["profit_abs"]
-    pair_lines = _pair_lines(trades, pairs, start, end, balance)
+    pair_lines = _pair_lines(trades, pairs, start, end, balance) if tables else []
     best_pair, worst_pair = _best_and_worst(pair_lines)
     expectancy, expectancy_ratio = _expectancy(trades)
     if max_open_trades == -1:
         max_open_trades = float("inf")
     drawdown = max_drawdown(trades, starting_balance=balance)
-    metrics: dict[str, Any] = {
-        "best_pair": best_pair,
-        "worst_pair": worst_pair,
-        "results_per_pair": pair_lines,
-        "results_per_enter_tag": _tag_lines(trades, "enter_tag", start, end, balance),
-        "exit_reason_summary": _tag_lines(trades, "exit_reason", start, end, balance),
-        "mix_tag_stats": _tag_lines(trades, ["enter_tag", "exit_reason"], start, end, balance),
-        "left_open_trades": _pair_lines(
-            trades[trades["exit_reason"] == "force_exit"], pairs, start, end, balance, True
-        ),
+    metrics: dict[str, Any] = {}
+    if tables:
+        metrics = {
+            "best_pair": best_pair,
+            "worst_pair": worst_pair,
+            "results_per_pair": pair_lines,
+            "results_per_enter_tag": _tag_lines(trades, "enter_tag", start, end, balance),
+            "exit_reason_summary": _tag_lines(trades, "exit_reason", start, end, balance),
+            "mix_tag_stats": _tag_lines(trades, ["enter_tag", "exit_reason"], start, end, balance),
+            "left_open_trades": _pair_lines(
+                trades[trades["exit_reason"] == "force_exit"], pairs, start, end, balance, True
+            ),
+        }
+    metrics |= {
         "total_trades": count,
         "trade_count_long": int((~is_short).sum()),
         "trade_count_short": int(is_short.sum()),
@@ -676,9 +683,11 @@ def compute_metrics(
         "replaced_entry_orders": 0,
         "max_open_trades": min(max_open_trades, len(pairs)),
         "max_open_trades_setting": max_open_trades if max_open_trades != float("inf") else -1,
-        "periodic_breakdown": {
-            period: periodic_breakdown(trades, period) for period in _BREAKDOWNS
-        },
+        **(
+            {"periodic_breakdown": {p: periodic_breakdown(trades, p) for p in _BREAKDOWNS}}
+            if tables
+            else {}
+        ),
         **_daily_stats(trades),
         **_trading_stats(trades),
         **_drawdown_stats(trades, balance, drawdown),

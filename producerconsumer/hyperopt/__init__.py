@@ -72,7 +72,7 @@ def hyperopt(
     **backtest_config: Any,
 ) -> HyperoptResult:
     """Search ``strategy``'s parameters in ``spaces`` for the lowest ``loss`` over ``epochs``
-    trials, each a ``pc.backtest`` of ``data``.
+    trials, each a ``pc.backtest`` of ``data`` (read once, before the first trial).
 
     ``spaces``: Freqtrade's space names (``"buy"``, ``"sell"``, any parameter space, ``"roi"``,
     ``"stoploss"``, ``"trailing"``, ``"trades"``, ``"default"``, ``"all"``). ``loss``: a

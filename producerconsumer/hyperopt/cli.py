@@ -9,8 +9,7 @@
 Prints the best epoch and parameters and, as Freqtrade does, writes the strategy's parameter file
 next to the strategy file (``--disable-param-export`` to skip it).
 
-Wiring (for ``producerconsumer/cli.py``): ``hyperopt_cli.add_parser(commands)`` in
-``build_parser`` and ``"hyperopt": hyperopt_cli.run`` in ``main``'s command table.
+``producerconsumer/cli.py`` adds the subcommand (:func:`add_parser`) and calls :func:`run`.
 """
 
 from __future__ import annotations
@@ -161,7 +160,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m producerconsumer.hyperopt.cli hyperopt ...`` until wired into the main CLI."""
+    """``python -m producerconsumer.hyperopt.cli hyperopt ...`` (the same as
+    ``producerconsumer hyperopt ...``)."""
     parser = argparse.ArgumentParser(prog="producerconsumer")
     add_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)

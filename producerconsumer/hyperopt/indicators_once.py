@@ -97,7 +97,7 @@ def _compute_once(
             SearchedParameterWarning,
             stacklevel=2,
         )
-    return frame  # type: ignore[no-any-return]
+    return frame
 
 
 def _watched(parameter: BaseParameter, name: str, start: Any, reads: set[str]) -> BaseParameter:
@@ -127,6 +127,6 @@ def _watched(parameter: BaseParameter, name: str, start: Any, reads: set[str]) -
 
 
 def _key(dataframe: pd.DataFrame, metadata: dict) -> Hashable:
-    dates = dataframe["date"].to_numpy() if "date" in dataframe.columns else dataframe.index
-    edges = (dates[0], dates[-1]) if len(dataframe) else (None, None)
+    dates = dataframe["date"] if "date" in dataframe.columns else dataframe.index.to_series()
+    edges = (dates.iloc[0], dates.iloc[-1]) if len(dataframe) else (None, None)
     return (metadata.get("pair"), len(dataframe), *edges)

@@ -31,8 +31,10 @@ class HyperoptResult:
     "sell": {...}, "roi": {...}, "stoploss": {...}, "trailing": {...}, "max_open_trades": {...}}``:
     the searched spaces' best values and the values not searched); None if no trial finished.
     ``trials``: one row per trial (``epoch``, ``state``, ``loss``, ``is_best``, ``params_<name>``,
-    the backtest's scalar metrics, ``error``, ``duplicate_of``). ``best_backtest``: the backtest
-    of the best parameters, run again in this process. ``study``: the optuna study.
+    the backtest's scalar statistics with Freqtrade's names (``total_trades``,
+    ``profit_total_abs``, ``winrate``, ``sharpe``, ``max_drawdown_account``, ..., see
+    :func:`~.objective.trial_metrics`), ``error``, ``duplicate_of``). ``best_backtest``: the
+    backtest of the best parameters, run again in this process. ``study``: the optuna study.
     """
 
     strategy: Any

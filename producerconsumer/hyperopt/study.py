@@ -4,10 +4,10 @@ The study (its sampler and storage) lives in the calling process; only trials tr
 trial's :class:`~.spaces.TrialSettings` goes to :func:`~.objective.evaluate` in this process
 (``jobs`` None or 1), on a ``dask.distributed.LocalCluster`` of ``jobs`` worker processes, or on
 the workers of a given ``dask.distributed.Client``; the objective is sent to the workers once.
-As soon as a trial finishes, optuna is told its loss and asked for the next point, so every
-worker stays busy. Optuna's ``storage`` (e.g. ``"sqlite:///study.db"``) makes a study
-resumable: it continues to ``epochs`` finished trials. A trial that raises is stored as failed
-with its error; the study goes on.
+As soon as a trial finishes, optuna is told its loss and asked for the next point; two trials
+per worker thread are in flight, so every worker stays busy. Optuna's ``storage`` (e.g.
+``"sqlite:///study.db"``) makes a study resumable: it continues to ``epochs`` finished trials.
+A trial that raises is stored as failed with its error; the study goes on.
 """
 
 from __future__ import annotations
@@ -217,7 +217,9 @@ class _Runner:
     def run_dask(self, objective: TrialObjective, client: Any, to_run: int) -> None:
         from distributed import as_completed
 
-        slots = max(1, sum(client.nthreads().values()))
+        # Two trials in flight per worker thread: one running, one queued, so a worker does not
+        # wait for the round trip of a result (tell, ask, submit) before its next trial.
+        slots = 2 * max(1, sum(client.nthreads().values()))
         shared = client.scatter(objective, broadcast=True, hash=False)
         running: dict[Any, Trial] = {}
         pending = as_completed()

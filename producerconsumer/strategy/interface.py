@@ -234,7 +234,7 @@ def analyze(strategy: object, dataframe: pd.DataFrame, pair: str) -> pd.DataFram
     # strategies rely on the column existing).
     frame.loc[:, "enter_tag"] = ""
     frame = _method(strategy, "populate_entry_trend", "populate_buy_trend")(frame, metadata)
-    if "enter_long" not in frame.columns:
+    if "enter_long" not in frame.columns and {"buy", "buy_tag"} & set(frame.columns):
         if "buy_tag" in frame.columns:
             # Freqtrade renames onto the "" column it added and ends up with two enter_tag
             # columns; the strategy's own tags replace it instead.
@@ -242,7 +242,7 @@ def analyze(strategy: object, dataframe: pd.DataFrame, pair: str) -> pd.DataFram
         frame = frame.rename({"buy": "enter_long", "buy_tag": "enter_tag"}, axis="columns")
     frame.loc[:, "exit_tag"] = ""
     frame = _method(strategy, "populate_exit_trend", "populate_sell_trend")(frame, metadata)
-    if "exit_long" not in frame.columns:
+    if "exit_long" not in frame.columns and "sell" in frame.columns:  # (rename copies)
         frame = frame.rename({"sell": "exit_long"}, axis="columns")
     _check_result(strategy, frame, expected)
     return frame

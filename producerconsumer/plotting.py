@@ -39,6 +39,7 @@ from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.layout_engine import ConstrainedLayoutEngine, LayoutEngine
+from matplotlib.spines import Spine
 from matplotlib.ticker import NullLocator
 from matplotlib.transforms import Bbox
 from numpy.typing import ArrayLike
@@ -158,6 +159,8 @@ def plot_pair(
     lower_columns = [c for c in lower_columns if c not in placed]
     panels = len(subplots) + bool(lower_columns)
     price_ax, panel_axes = _panel_axes(ax, panels)
+    for drawn in {price_ax, *panel_axes}:
+        _exact_spine_extents(drawn)
     lower_ax = panel_axes[0] if lower_columns else None
     fig = price_ax.get_figure()
     assert isinstance(fig, Figure)
@@ -234,6 +237,40 @@ def _panel_axes(ax: Axes | Sequence[Axes] | None, panels: int) -> tuple[Axes, li
         return fig.add_subplot(), []
     axes = fig.subplots(1 + panels, 1, sharex=True, height_ratios=(3, *[1] * panels))
     return axes[0], list(axes[1:])
+
+
+class _EdgeSpine(Spine):
+    """A spine that reports its extent along its edge of the axes as that edge's, exactly.
+
+    A plain spine along the bottom or top spans the x view limits, transformed to pixels
+    through the data transform (left and right ones: the y limits). For dates (~2e4 days
+    across ~1 day) that leaves ~1e-9 px of rounding that changes with every candle, and
+    constrained layout takes it into the axes' margins (the spine is part of the axes' tight
+    box; the tick padding it adds across the edge is what the layout needs from it). The
+    axes then move by that much: nothing one could see, but text is drawn at 1/64 px since
+    matplotlib 3.11, and a centred title sits on a rounding boundary of that grid as often as
+    not (its half width is in 1/128 px), so two layouts of the same decorations gave different
+    pixels. Along the edge the spine is the edge (when it spans the view, no bounds set).
+    """
+
+    def get_window_extent(self, renderer: Any = None) -> Bbox:
+        extent = super().get_window_extent(renderer)
+        if self.get_bounds() is not None:
+            return extent
+        edge = self.axes.bbox
+        if self.spine_type in ("bottom", "top"):
+            return Bbox.from_extents(edge.x0, extent.y0, edge.x1, extent.y1)
+        if self.spine_type in ("left", "right"):
+            return Bbox.from_extents(extent.x0, edge.y0, extent.x1, edge.y1)
+        return extent
+
+
+def _exact_spine_extents(ax: Axes) -> None:
+    """Make the straight spines of ``ax`` lay out the same whatever the data limits (see
+    :class:`_EdgeSpine`); only plain spines, other kinds are left as they are."""
+    for spine in ax.spines.values():
+        if type(spine) is Spine and spine.spine_type in ("left", "right", "bottom", "top"):
+            spine.__class__ = _EdgeSpine  # the same object: its style and axis stay
 
 
 def _require_columns(frame: pd.DataFrame, columns: Sequence[str]) -> None:

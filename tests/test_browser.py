@@ -155,6 +155,16 @@ def lab(requirements, tmp_path):
         log.close()
 
 
+def notebook_state(page: Any, shot: Path) -> str:
+    """What the notebook shows (prompts, outputs, dialogs) and a screenshot, for a failure."""
+    page.screenshot(path=str(shot))
+    prompts = page.locator(f"{NB} .jp-InputPrompt").all_inner_texts()
+    outputs = page.locator(f"{NB} .jp-OutputArea-output").all_inner_texts()
+    dialogs = page.locator(".jp-Dialog").all_inner_texts()
+    text = "\n---\n".join(" ".join(o.split())[:500] for o in outputs)
+    return f"prompts {prompts}; dialogs {dialogs}; screenshot {shot}; outputs:\n{text}"
+
+
 def dismiss_dialogs(page: Any) -> list[str]:
     """Accept any open JupyterLab dialog; return their texts."""
     seen: list[str] = []
@@ -216,7 +226,12 @@ def test_quickstart_dashboard_in_chromium(lab, tmp_path):
                 pytest.fail(f"Run All started no cell in 4 attempts; dialogs seen: {dialogs}")
 
             pair = page.locator(f"{NB} .widget-dropdown:has(label:text-is('pair')) select")
-            pair.wait_for(state="visible", timeout=60_000)
+            try:
+                # A cold first start (imports, the kernel, the demo producer) can take a while.
+                pair.wait_for(state="visible", timeout=120_000)
+            except PlaywrightTimeoutError:
+                state = notebook_state(page, tmp_path / "no-dashboard.png")
+                pytest.fail(f"no dashboard after Run All: {state}")
             assert pair.locator("option").all_inner_texts() == PAIRS
             image = page.locator(f"{NB} img.widget-image").first
             image.wait_for(state="visible", timeout=30_000)

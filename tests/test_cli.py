@@ -62,6 +62,7 @@ def test_demo_producer_serves_until_stopped():
         process.wait(timeout=15)
 
 
+@pytest.mark.slow
 def test_inspect_and_record(tmp_path):
     with pc.DemoProducer(pairs=["BTC/USDT"], candles=200, ws_token="ins", tick=0.2) as producer:
         config = tmp_path / "config.json"

@@ -94,6 +94,7 @@ async def test_proxy_dropping_idle_connections_is_survived():
     assert proxy.idle_closed >= 3 and status.reconnects >= 3 and status.bad_messages == 0
 
 
+@pytest.mark.slow
 async def test_silence_ping_keeps_an_idle_proxy_from_dropping_the_connection():
     async with (
         pc.DemoProducer(pairs=PAIRS, candles=150, ws_token="t", tick=None) as producer,

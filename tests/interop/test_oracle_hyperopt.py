@@ -21,6 +21,7 @@ DIFFERENTIAL_TIMEOUT = 600  # about 1-2 minutes on two busy cores
 pytestmark = pytest.mark.oracle
 
 
+@pytest.mark.slow
 @pytest.mark.differential
 def test_hyperopt_losses_spaces_and_parameter_file_match_freqtrade(oracle_python: Path) -> None:
     run_oracle_pytest(

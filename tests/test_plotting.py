@@ -165,30 +165,6 @@ def test_stable_constrained_layout_matches_constrained_layout(frame):
     assert 1 <= loose.layouts < len(windows) and exact.layouts >= 1
 
 
-def test_same_decorations_give_the_same_layout_bit_for_bit(frame):
-    """Constrained layout puts the axes of plot_pair's figures at the same positions, to the
-    last bit, whatever candles they show when the decorations are the same: a plain spine's
-    extent along the axes edge goes through the data transform (~1e-9 px of rounding that
-    changes with every candle), and matplotlib >= 3.11 draws text at 1/64 px, so a centred
-    title on a rounding boundary came out different after a redraw kept the earlier layout."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    # The producer's frame as sent (the consumer's filled signal markers of the fixture are
-    # left out: with them the layout can still move by rounding noise on pandas 2.2, see the
-    # reuse test in test_widgets.py for what a redraw must guarantee).
-    frame = frame[[c for c in frame.columns if not c.endswith("_default")]]
-    layouts = set()
-    for end in range(316, 329):  # the same tick labels, none sticking out of the axes
-        fig = Figure(figsize=(6, 3.5), dpi=72, layout="constrained")
-        FigureCanvasAgg(fig)
-        axes = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1))
-        plot_pair(frame.iloc[end - 300 : end], ["tema", "rsi"], ax=tuple(axes), title="BTC/USDT")
-        fig.canvas.draw()
-        labels = tuple(t.get_text() for t in axes[1].get_xticklabels())
-        layouts.add((labels, tuple(tuple(ax.get_position().bounds) for ax in fig.axes)))
-    assert len(layouts) == 1, layouts
-
-
 def test_stable_constrained_layout_follows_changes(frame):
     """One figure redrawn in place: a longer title, a resize and new tick labels lay it out
     again; the same data again does not."""
